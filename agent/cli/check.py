@@ -1,0 +1,52 @@
+"""``civicwatch check``: capture accounts now."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+
+from agent.cli import AppContext, cli, pass_app
+from agent.runner import RunReport, run_checks
+from agent.services import open_services
+
+
+def _line(report: RunReport) -> str:
+    if report.status != "ok":
+        return f"{report.account:<16} FAILED  {report.error_code}: {report.error}"
+    artifacts = sum(len(c["artifacts"]) for c in report.captures)
+    return (
+        f"{report.account:<16} ok      {report.posts_seen} posts ({report.posts_new} new), "
+        f"{artifacts} artifacts, {len(report.findings)} findings  run {report.run_id}"
+    )
+
+
+@cli.command("check")
+@click.argument("account_ids", nargs=-1)
+@click.option("--all", "all_accounts", is_flag=True, help="Check every enabled account.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per run (JSON Lines).")
+@pass_app
+def check(app: AppContext, account_ids: tuple[str, ...], all_accounts: bool, as_json: bool) -> None:
+    """Capture the named accounts (or --all) now, in one browser."""
+    if all_accounts == bool(account_ids):
+        raise click.UsageError("name one or more account ids, or use --all (not both)")
+    settings = app.settings()
+    accounts = (
+        [a for a in settings.accounts if a.enabled]
+        if all_accounts
+        else [settings.account(i) for i in dict.fromkeys(account_ids)]
+    )
+    if not accounts:
+        raise click.UsageError("no enabled accounts in the configuration")
+
+    def emit(report: RunReport) -> None:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False) if as_json else _line(report))
+
+    services = open_services(settings)
+    try:
+        reports = asyncio.run(run_checks(services, accounts, emit))
+    finally:
+        services.close()
+    if any(r.status != "ok" for r in reports):
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,419 @@
+"""Settings: read in this one place, from civicwatch.toml, then CIVICWATCH_* variables.
+
+Precedence, lowest to highest: defaults, the TOML file, environment variables
+(``CIVICWATCH_AGENT__CONCURRENCY=4``; ``__`` separates nested keys). Secret values are
+references resolved here: ``env:NAME`` reads an environment variable, ``file:PATH`` reads
+a file (systemd credentials, Docker secrets), ``cred:NAME`` reads
+``$CREDENTIALS_DIRECTORY/NAME`` (systemd ``LoadCredential=``). Relative paths are relative
+to the directory of the config file.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent import redact
+from agent.errors import ConfigError
+from agent.units import Duration, ScheduleSpec, parse_schedule
+from flows.base import CaptureLimits, Credentials
+from flows.selectors import LoginSteps, SelectorMap
+
+ENV_PREFIX = "CIVICWATCH_"
+CONFIG_ENV = "CIVICWATCH_CONFIG"
+DEFAULT_CONFIG = Path("civicwatch.toml")
+
+#: the directory relative paths and file: secrets are resolved against during a load
+_base_dir: contextvars.ContextVar[Path] = contextvars.ContextVar("base_dir", default=Path.cwd())
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+class SecretValue(SecretStr):
+    """A resolved secret that remembers where it came from (never what it is)."""
+
+    source: str = "literal"
+
+    @property
+    def is_reference(self) -> bool:
+        return self.source != "literal"
+
+
+def resolve_secret(value: object) -> SecretValue:
+    """Turn ``env:NAME`` / ``file:PATH`` / ``cred:NAME`` / a literal into a SecretValue."""
+    if isinstance(value, SecretValue):
+        return value
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        raise ValueError("a secret must be text: a literal, 'env:NAME' or 'file:PATH'")
+    source = "literal"
+    if value.startswith("env:"):
+        source, value = value, _read_env_secret(value[4:])
+    elif value.startswith("file:"):
+        source, value = value, _read_file_secret(_base_dir.get() / Path(value[5:]).expanduser())
+    elif value.startswith("cred:"):
+        source, value = value, _read_credential(value[5:])
+    secret = SecretValue(value)
+    secret.source = source
+    redact.remember(value)
+    return secret
+
+
+def _read_env_secret(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"'env:{name}' does not name an environment variable")
+    if name not in os.environ:
+        raise ValueError(f"environment variable {name} is not set")
+    return os.environ[name]
+
+
+def _read_file_secret(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"secret file {path} does not exist") from None
+    except PermissionError:
+        raise ValueError(f"secret file {path} is not readable by this user") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"secret file {path} cannot be read: {exc.__class__.__name__}") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ValueError(f"secret file {path} is empty")
+    return value
+
+
+def _read_credential(name: str) -> str:
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        raise ValueError(
+            f"'cred:{name}' needs systemd's CREDENTIALS_DIRECTORY (LoadCredential=), which is not set"
+        )
+    return _read_file_secret(Path(directory) / name)
+
+
+Secret = Annotated[SecretValue, BeforeValidator(resolve_secret)]
+
+
+def _relative_to_config(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else (_base_dir.get() / path)
+
+
+ConfigPath = Annotated[Path, AfterValidator(_relative_to_config)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name like 'America/Chicago'") from None
+    return name
+
+
+# -- the settings tree --------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentSettings(_Strict):
+    """``[agent]``: where data lives and how the process behaves."""
+
+    data_dir: ConfigPath = Path("var")
+    database_url: Secret | None = None
+    concurrency: int = Field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)), ge=1, le=32)
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    #: key that encrypts saved browser sessions; default: a key file generated in data_dir/keys
+    session_key: Secret | None = None
+    #: the person or office that operates this installation (written into evidence)
+    operator: str = ""
+    #: hard wall-clock limit of one account's run (login, capture, storage)
+    run_timeout: Duration = timedelta(minutes=10)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL: the configured one, else SQLite in data_dir."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'civicwatch.db'}"
+
+
+class BrowserSettings(_Strict):
+    """``[browser]``: which Chromium, and how long to wait for it."""
+
+    #: default: Playwright's own Chromium if installed, else the distribution's
+    executable_path: ConfigPath | None = None
+    headless: bool = True
+    args: list[str] = []
+    #: hosts the browser may contact (exact names or IPs); empty = any host
+    allowed_hosts: list[str] = []
+    viewport_width: int = Field(1280, ge=320, le=3840)
+    viewport_height: int = Field(900, ge=320, le=4320)
+    user_agent: str | None = None
+    navigation_timeout: Duration = timedelta(seconds=30)
+    step_timeout: Duration = timedelta(seconds=10)
+    scroll_idle_timeout: Duration = timedelta(seconds=4)
+
+    def limits(self) -> CaptureLimits:
+        """The capture time limits in the form adapters take."""
+        ms = lambda d: int(d.total_seconds() * 1000)  # noqa: E731
+        return CaptureLimits(
+            navigation_ms=ms(self.navigation_timeout),
+            step_ms=ms(self.step_timeout),
+            scroll_idle_ms=ms(self.scroll_idle_timeout),
+        )
+
+
+class CredentialSettings(_Strict):
+    """``[accounts.credentials]``: secrets are references (env:, file:, cred:)."""
+
+    username: str
+    password: Secret
+    totp_secret: Secret | None = None
+
+    def resolved(self) -> Credentials:
+        """The credentials in the plain form adapters take."""
+        return Credentials(self.username, self.password, self.totp_secret)
+
+
+AccountId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+
+
+class Account(_Strict):
+    """One ``[[accounts]]`` entry: a watched account and its policy."""
+
+    id: AccountId
+    name: str = Field(min_length=1)
+    platform: str = "generic"
+    url: str
+    department: str = ""
+    authorized_authors: list[str] = []
+    public_posting: bool = False
+    public_comments: bool = True
+    schedule: ScheduleSpec = parse_schedule("every 1h")
+    max_posts: int = Field(50, ge=1, le=2000)
+    enabled: bool = True
+    credentials: CredentialSettings | None = None
+    login: LoginSteps | None = None
+    selectors: SelectorMap | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _platform_can_read_it(self) -> Account:
+        from flows import registry
+
+        try:
+            adapter = registry.get(self.platform)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
+        problems = adapter.check_account(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    agent: AgentSettings = AgentSettings()
+    browser: BrowserSettings = BrowserSettings()
+    accounts: list[Account] = []
+
+    #: where these settings were read from (None: defaults and environment only)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init values; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Settings:
+        seen: set[str] = set()
+        for account in self.accounts:
+            if account.id in seen:
+                raise ValueError(f"account id {account.id!r} is used twice")
+            seen.add(account.id)
+        return self
+
+    def account(self, account_id: str) -> Account:
+        """The account with this id, or a ConfigError naming the known ones."""
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        known = ", ".join(a.id for a in self.accounts) or "none"
+        raise ConfigError(f"no account {account_id!r} in {self.source or 'the configuration'} (known: {known})")
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def config_path(explicit: Path | str | None) -> Path:
+    """The config file to read: --config, else $CIVICWATCH_CONFIG, else ./civicwatch.toml."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    return Path(from_env) if from_env else DEFAULT_CONFIG
+
+
+def load_settings(explicit: Path | str | None = None, *, require_file: bool = True) -> Settings:
+    """Read and validate the settings; every problem is a ConfigError naming file and key."""
+    path = config_path(explicit)
+    data: dict[str, Any] = {}
+    if path.exists() or require_file:
+        data = read_toml(path)
+    base = path.resolve().parent if path.exists() else Path.cwd()
+    token = _base_dir.set(base)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems = [format_error(err, data) for err in exc.errors(include_url=False)]
+        raise ConfigError(f"{path}: {len(problems)} problem(s) in the configuration", problems) from None
+    finally:
+        _base_dir.reset(token)
+    settings.source = path.resolve() if path.exists() else None
+    return settings
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, with errors that name the file and the line."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {path} does not exist "
+            f"(give one with --config or {CONFIG_ENV}; `civicwatch demo` writes an example)"
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"configuration file {path} is not readable by this user") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"configuration path {path} is a directory, not a file") from None
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+}
+
+
+def format_error(err: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    """One readable line for a validation error: key path, source and problem; pure.
+
+    The offending value is never printed: it may be a secret.
+    """
+    loc = tuple(err["loc"])
+    key = key_path(loc, data)
+    message = _MESSAGES.get(err["type"], err["msg"])
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if err["type"] == "extra_forbidden":
+        hint = suggest(loc)
+        if hint:
+            message += f" (did you mean {hint!r}?)"
+    env = env_name(loc)
+    where = f" (from environment variable {env})" if env and env in os.environ else ""
+    return f"{key}{where}: {message}"
+
+
+def key_path(loc: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+    """``('accounts', 0, 'selectors', 'psot')`` -> ``accounts[0] (id "parks").selectors.psot``."""
+    out = ""
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f' (id "{node["id"]}")'
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def env_name(loc: tuple[Any, ...]) -> str | None:
+    """The environment variable that would set this key, if it can be set by one."""
+    if any(isinstance(p, int) for p in loc) or not loc:
+        return None
+    return ENV_PREFIX + "__".join(str(p).upper() for p in loc)
+
+
+def suggest(loc: tuple[Any, ...]) -> str | None:
+    """The closest known key name to an unknown one at this location."""
+    import difflib
+
+    model: Any = Settings
+    for part in loc[:-1]:
+        model = _child_model(model, part)
+        if model is None:
+            return None
+    fields = list(getattr(model, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), fields, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _child_model(model: Any, part: Any) -> Any:
+    import typing
+
+    if isinstance(part, int):
+        return model
+    field = getattr(model, "model_fields", {}).get(part)
+    if field is None:
+        return None
+    annotation = field.annotation
+    for _ in range(3):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation
+        if not args:
+            return None
+        annotation = args[0]
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None

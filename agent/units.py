@@ -1,0 +1,120 @@
+"""Pure parsers for the human-written values in civicwatch.toml: durations and schedules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, PlainSerializer
+
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 7 * 86400,
+    "y": 365 * 86400,
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)")
+
+
+def parse_duration(text: str | int | float | timedelta) -> timedelta:
+    """``"90s"``, ``"30m"``, ``"1h30m"``, ``"3y"`` or a number of seconds -> timedelta."""
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, bool):
+        raise ValueError("a duration is a number of seconds or text like '30m'")
+    if isinstance(text, int | float):
+        if text < 0:
+            raise ValueError("a duration cannot be negative")
+        return timedelta(seconds=text)
+    compact = text.strip().lower().replace(" ", "")
+    parts = _PART.findall(compact)
+    if not compact or "".join(n + u for n, u in parts) != compact:
+        raise ValueError(
+            f"{text!r} is not a duration; write e.g. '45s', '30m', '4h', '1h30m', '7d' or '3y'"
+        )
+    return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest exact text for a duration: 5400 s -> '1h30m'; pure."""
+    seconds = value.total_seconds()
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    out = []
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _UNIT_SECONDS[unit]
+        count, seconds = divmod(seconds, size)
+        if count:
+            out.append(f"{int(count)}{unit}")
+    return "".join(out) or "0s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When an account is checked: every N (with jitter) or a cron expression."""
+
+    kind: Literal["interval", "cron"]
+    every: timedelta | None = None
+    cron: str | None = None
+    jitter: timedelta = timedelta(0)
+
+    def __str__(self) -> str:
+        if self.kind == "cron":
+            return f"cron: {self.cron}"
+        text = f"every {format_duration(self.every or timedelta(0))}"
+        return text + (f" jitter {format_duration(self.jitter)}" if self.jitter else "")
+
+
+_EVERY = re.compile(r"^every\s+(?P<every>\S+)(?:\s+jitter\s+(?P<jitter>\S+))?$", re.IGNORECASE)
+_MIN_INTERVAL = timedelta(minutes=1)
+
+
+def parse_schedule(text: str | Schedule) -> Schedule:
+    """``"every 30m"``, ``"every 1h jitter 5m"`` or ``"cron: 0 */2 * * *"`` -> Schedule."""
+    if isinstance(text, Schedule):
+        return text
+    text = text.strip()
+    if text.lower().startswith("cron:"):
+        expr = " ".join(text[5:].split())
+        _check_cron(expr)
+        return Schedule(kind="cron", cron=expr)
+    match = _EVERY.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a schedule; write 'every 30m' or 'cron: 0 */2 * * *'")
+    every = parse_duration(match["every"])
+    if every < _MIN_INTERVAL:
+        raise ValueError(f"{text!r} is too frequent; the shortest interval is 1m")
+    jitter = parse_duration(match["jitter"]) if match["jitter"] else timedelta(0)
+    if jitter >= every:
+        raise ValueError(f"{text!r}: the jitter must be shorter than the interval")
+    return Schedule(kind="interval", every=every, jitter=jitter)
+
+
+def _check_cron(expr: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(expr.split()) != 5:
+        raise ValueError(f"cron expression {expr!r} must have 5 fields: minute hour day month weekday")
+    try:
+        CronTrigger.from_crontab(expr, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"cron expression {expr!r}: {exc}") from None
+
+
+ScheduleSpec = Annotated[
+    Schedule,
+    BeforeValidator(parse_schedule),
+    PlainSerializer(str, return_type=str),
+]

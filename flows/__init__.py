@@ -1,0 +1,1 @@
+"""Browsers and platforms: turn an account's pages into Snapshots."""

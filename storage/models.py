@@ -1,0 +1,138 @@
+"""The evidence database's tables. Times are UTC. No secret is ever stored here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.clock import UTCDateTime, utcnow
+
+
+class Run(SQLModel, table=True):
+    """One capture run of one account."""
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(index=True, max_length=64)
+    platform: str = Field(max_length=40)
+    status: str = Field(default="running", index=True, max_length=16)  # running ok failed interrupted
+    error: str | None = None
+    error_code: str | None = Field(default=None, max_length=40)
+    started_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    requested_url: str = ""
+    final_url: str | None = None
+    tool_version: str = ""
+    playwright_version: str = ""
+    browser_version: str | None = None
+    user_agent: str | None = None
+    viewport: str | None = Field(default=None, max_length=20)
+    host: str = ""
+    session_reused: bool = False
+    feed_complete: bool = False
+    posts_seen: int = 0
+    posts_new: int = 0
+    snapshot_sha256: str | None = Field(default=None, max_length=64)
+
+
+class Capture(SQLModel, table=True):
+    """One page view inside a run: the owner's feed, the visitor's view, a settings page."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    view: str = Field(max_length=20)  # owner visitor settings page
+    url: str
+    final_url: str | None = None
+    captured_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Blob(SQLModel, table=True):
+    """A content-addressed file in the blob store."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    media_type: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Artifact(SQLModel, table=True):
+    """One captured artifact of a capture; its bytes are the blob named by sha256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    capture_id: int = Field(foreign_key="capture.id", index=True)
+    kind: str = Field(max_length=30)
+    sha256: str = Field(foreign_key="blob.sha256", index=True, max_length=64)
+    size: int
+    media_type: str = Field(max_length=100)
+    url: str | None = None
+
+
+class _ItemBase(SQLModel):
+    """What posts and comments share: identity, content and when they were seen."""
+
+    account_id: str = Field(index=True, max_length=64)
+    platform_id: str = Field(max_length=200)
+    author: str = ""
+    text: str = ""
+    links: list[str] = Field(default_factory=list, sa_type=JSON)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    content_hash: str = Field(max_length=64)
+    version_count: int = 1
+    first_seen_run: str = Field(max_length=40)
+    last_seen_run: str = Field(max_length=40)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: set when a capture that covered this item's place no longer showed it
+    gone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    gone_run: str | None = Field(default=None, max_length=40)
+
+
+class Post(_ItemBase, table=True):
+    """A post, keyed by (account, platform post id); its content is the latest version."""
+
+    __table_args__ = (UniqueConstraint("account_id", "platform_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    publisher: str | None = None
+    visitor: bool = False
+
+
+class Comment(_ItemBase, table=True):
+    """A comment, keyed by (account, platform comment id)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "platform_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_platform_id: str = Field(index=True, max_length=200)
+
+
+class ItemVersion(SQLModel, table=True):
+    """Every distinct content a post or comment has had; nothing is overwritten."""
+
+    __table_args__ = (UniqueConstraint("item_type", "item_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_type: str = Field(max_length=10)  # post comment
+    item_id: int = Field(index=True)
+    version: int
+    content_hash: str = Field(max_length=64)
+    content: dict[str, Any] = Field(sa_type=JSON)
+    run_id: str = Field(foreign_key="run.id", max_length=40)
+    seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ProfileVersion(SQLModel, table=True):
+    """The account's profile each time it differed from the previous capture."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True, max_length=64)
+    run_id: str = Field(foreign_key="run.id", max_length=40)
+    name: str = ""
+    bio: str = ""
+    links: list[str] = Field(default_factory=list, sa_type=JSON)
+    avatar_sha256: str | None = Field(default=None, max_length=64)
+    content_hash: str = Field(max_length=64)
+    seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
