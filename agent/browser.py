@@ -83,6 +83,12 @@ def host_allowed(url: str, allowed: list[str]) -> bool:
     return (parts.hostname or "") in allowed
 
 
+async def locate_chromium(settings: BrowserSettings) -> Path:
+    """The Chromium civicwatch would launch with these settings (without launching it)."""
+    async with async_playwright() as pw:
+        return find_chromium(settings.executable_path, pw.chromium.executable_path)
+
+
 class BrowserHost:
     """Owns Playwright and one Chromium; hands out isolated contexts."""
 

@@ -32,6 +32,9 @@ _NET_REASONS = {
     "ERR_BLOCKED_BY_CLIENT": "blocked by civicwatch's host allow-list",
     "ERR_ABORTED": "navigation aborted",
     "ERR_TOO_MANY_REDIRECTS": "too many redirects",
+    "ERR_UNSAFE_PORT": "Chromium refuses this port as unsafe",
+    "ERR_HTTP2_PROTOCOL_ERROR": "HTTP/2 protocol error",
+    "ERR_SSL_PROTOCOL_ERROR": "TLS handshake failed",
 }
 
 

@@ -243,8 +243,8 @@ class GenericAdapter:
         ms = self.limits.scroll_idle_ms
         for _ in range(self.account.max_posts + 1):
             count = await page.evaluate(COUNT_SCRIPT, post_css)
-            if count >= self.account.max_posts:
-                return False
+            if count == 0 or count >= self.account.max_posts:
+                return False  # nothing matched (the page is not what we expect) or enough loaded
             if end_css and await page.locator(end_css).count() > 0:
                 return True
             async with step("scrolling the feed", ms):

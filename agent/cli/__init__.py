@@ -69,4 +69,4 @@ def main() -> None:
 
 
 # The command modules register themselves on `cli`.
-from agent.cli import check, config, demo, sandbox  # noqa: E402,F401
+from agent.cli import browser, check, config, demo, sandbox  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""``python -m agent`` runs the civicwatch command line."""
+
+from agent.cli import main
+
+main()

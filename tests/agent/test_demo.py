@@ -1,0 +1,29 @@
+"""`civicwatch demo` runs the whole product against its own sandbox, offline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.settings import load_settings
+
+
+def test_demo_checks_three_accounts_and_leaves_the_data(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    proc = subprocess.run(
+        [sys.executable, "-m", "agent", "demo", "--data-dir", str(data), "--port", "0"],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for account in ("parks", "library", "police"):
+        assert f"\n{account}" in "\n" + out
+    assert out.count(" ok ") == 3
+    assert "archive: 3 runs, 53 posts" in out
+    config = data / "demo" / "civicwatch.toml"
+    assert config.exists() and "file:secrets/parks.password" in config.read_text()
+    assert (data / "demo" / "secrets" / "parks.password").stat().st_mode & 0o777 == 0o600
+    settings = load_settings(config)
+    assert settings.agent.data_dir == data.resolve()
+    assert (data / "civicwatch.db").exists() and any((data / "blobs").rglob("*"))
