@@ -11,7 +11,6 @@ import logging
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,64 +20,21 @@ from playwright.async_api import Error as PlaywrightError
 from agent import __version__
 from agent.browser import BrowserHost, playwright_version
 from agent.errors import BrowserUnavailable, CaptureError, CaptureTimeout, CivicwatchError, LoginFailed
-from agent.records import observations, profile_input
+from agent.recorder import Captured, Recorder, RunReport
 from agent.redact import redact
 from agent.services import Services
 from agent.settings import Account
 from flows import registry
-from flows.base import Artifact, CaptureResult, LoginOutcome, Platform, VisitorCapture
-from storage.archive import ArtifactInput, CaptureInput
+from flows.base import LoginOutcome, Platform, VisitorCapture
 from storage.clock import utcnow
 from storage.models import Run
 
 log = logging.getLogger(__name__)
 
-_VIEW_OF_KIND = {"visitor_screenshot": "visitor", "visitor_dom": "visitor", "settings": "settings"}
-
 
 def new_run_id(now: datetime) -> str:
     """Sortable, readable, unique: ``20261120T230501Z-1f2e3d4c``."""
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
-
-
-@dataclass
-class Captured:
-    """What the browser produced for one run, before anything is stored."""
-
-    result: CaptureResult
-    login: LoginOutcome
-    visitor: VisitorCapture | None
-    visitor_error: str | None
-
-
-@dataclass
-class RunReport:
-    """The outcome of one run, as `check --json` prints it."""
-
-    run_id: str
-    account: str
-    status: str
-    error: str | None = None
-    error_code: str | None = None
-    captures: list[dict[str, Any]] = field(default_factory=list)
-    posts_seen: int = 0
-    posts_new: int = 0
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    links: dict[str, int] = field(default_factory=lambda: {"checked": 0, "broken": 0})
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "account": self.account,
-            "status": self.status,
-            "error": self.error,
-            "error_code": self.error_code,
-            "captures": self.captures,
-            "posts_seen": self.posts_seen,
-            "posts_new": self.posts_new,
-            "findings": self.findings,
-            "links": self.links,
-        }
 
 
 class Runner:
@@ -90,6 +46,7 @@ class Runner:
         self.browser = browser
         self.settings = services.settings
         self.limits = self.settings.browser.limits()
+        self.recorder = Recorder(services)
 
     async def check_many(self, accounts: Iterable[Account]) -> AsyncIterator[RunReport]:
         """Run accounts, up to ``[agent] concurrency`` at once; yield reports as they finish."""
@@ -126,14 +83,15 @@ class Runner:
             async with asyncio.timeout(limit.total_seconds()):
                 captured = await self._capture(account)
         except TimeoutError:
-            return await self._failed(run, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
+            return await self._failed(run, account, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
         except (CaptureError, BrowserUnavailable) as exc:
-            return await self._failed(run, exc, ctx)
+            return await self._failed(run, account, exc, ctx)
         except asyncio.CancelledError:
             await asyncio.shield(asyncio.to_thread(self._interrupted, run.id))
             raise
-        report = await asyncio.to_thread(self._record, run, account, captured)
-        ctx.info("capture ok: %d posts (%d new)", report.posts_seen, report.posts_new)
+        report = await asyncio.to_thread(self.recorder.success, run, account, captured)
+        ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
+                 len(report.findings))
         return report
 
     # -- browser side ------------------------------------------------------------------
@@ -169,84 +127,14 @@ class Runner:
         finally:
             await _close(context)
 
-    # -- storage side (runs in a worker thread) ------------------------------------------
-
-    def _record(self, run: Run, account: Account, captured: Captured) -> RunReport:
-        snapshot = captured.result.snapshot.model_copy(
-            update={
-                "visitor": captured.visitor.view if captured.visitor else None,
-                "session_reused": captured.login is LoginOutcome.REUSED,
-                "warnings": captured.result.snapshot.warnings
-                + ((f"visitor view failed: {captured.visitor_error}",) if captured.visitor_error else ()),
-            }
-        )
-        artifacts = list(captured.result.artifacts)
-        artifacts += captured.visitor.artifacts if captured.visitor else []
-        artifacts.append(Artifact("snapshot", "application/json", snapshot.to_json_bytes(), snapshot.final_url))
-        captures = self._store_blobs(snapshot.requested_url, artifacts)
-        posts, comments = observations(snapshot)
-        now = utcnow()
-        archive = self.archive
-        with archive.db.session() as session:
-            archive.record_captures(session, run.id, captures)
-            post_changes = archive.record_items(session, run.id, account.id, "post", posts, [], now)
-            archive.record_items(session, run.id, account.id, "comment", comments, [], now)
-            archive.record_profile(session, run.id, account.id, profile_input(snapshot), now)
-            archive.complete_run(
-                session,
-                run.id,
-                status="ok",
-                final_url=snapshot.final_url,
-                browser_version=snapshot.browser_version,
-                user_agent=snapshot.user_agent,
-                viewport=f"{snapshot.viewport[0]}x{snapshot.viewport[1]}",
-                session_reused=snapshot.session_reused,
-                feed_complete=snapshot.feed_complete,
-                posts_seen=len(posts),
-                posts_new=len(post_changes.new),
-                snapshot_sha256=artifacts[-1].sha256,
-            )
-        return RunReport(
-            run_id=run.id,
-            account=account.id,
-            status="ok",
-            captures=[_capture_json(c) for c in captures],
-            posts_seen=len(posts),
-            posts_new=len(post_changes.new),
-        )
-
-    def _store_blobs(self, url: str, artifacts: list[Artifact]) -> list[CaptureInput]:
-        """Write every artifact durably, grouped into captures by view."""
-        views: dict[str, list[ArtifactInput]] = {}
-        urls: dict[str, str | None] = {}
-        for art in artifacts:
-            stored = self.archive.put_blob(art.data, art.media_type)
-            view = _VIEW_OF_KIND.get(art.kind, "owner")
-            views.setdefault(view, []).append(
-                ArtifactInput(art.kind, art.media_type, stored.sha256, stored.size, art.url)
-            )
-            if art.kind in ("screenshot", "visitor_screenshot", "settings"):
-                urls[view] = art.url
-        return [CaptureInput(view, url, urls.get(view), arts) for view, arts in views.items()]
-
-    async def _failed(self, run: Run, exc: CivicwatchError, ctx: logging.LoggerAdapter[Any]) -> RunReport:
-        message = redact(exc.message)
-        ctx.warning("capture failed (%s): %s", exc.code, message)
-        await asyncio.to_thread(
-            self.archive.finish_run, run.id, status="failed", error=message, error_code=exc.code
-        )
-        return RunReport(run_id=run.id, account=run.account_id, status="failed", error=message, error_code=exc.code)
+    async def _failed(
+        self, run: Run, account: Account, exc: CivicwatchError, ctx: logging.LoggerAdapter[Any]
+    ) -> RunReport:
+        ctx.warning("capture failed (%s): %s", exc.code, redact(exc.message))
+        return await asyncio.to_thread(self.recorder.failure, run, account, exc)
 
     def _interrupted(self, run_id: str) -> None:
         self.archive.finish_run(run_id, status="interrupted", error="the run was cancelled")
-
-
-def _capture_json(capture: CaptureInput) -> dict[str, Any]:
-    return {
-        "view": capture.view,
-        "url": capture.final_url or capture.url,
-        "artifacts": [{"kind": a.kind, "sha256": a.sha256, "bytes": a.size} for a in capture.artifacts],
-    }
 
 
 async def _close(context: BrowserContext) -> None:

@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent import redact
+from agent.detect.config import PolicySettings, RulesSettings
 from agent.errors import ConfigError
 from agent.units import Duration, ScheduleSpec, parse_schedule
 from flows.base import CaptureLimits, Credentials
@@ -256,6 +257,8 @@ class Settings(BaseSettings):
 
     agent: AgentSettings = AgentSettings()
     browser: BrowserSettings = BrowserSettings()
+    policy: PolicySettings = PolicySettings()
+    rules: RulesSettings = RulesSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)

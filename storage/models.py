@@ -35,6 +35,8 @@ class Run(SQLModel, table=True):
     posts_seen: int = 0
     posts_new: int = 0
     snapshot_sha256: str | None = Field(default=None, max_length=64)
+    #: the content rules in force for this run's detection
+    rules_version: str | None = Field(default=None, max_length=40)
 
 
 class Capture(SQLModel, table=True):
@@ -136,3 +138,43 @@ class ProfileVersion(SQLModel, table=True):
     avatar_sha256: str | None = Field(default=None, max_length=64)
     content_hash: str = Field(max_length=64)
     seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Finding(SQLModel, table=True):
+    """A problem seen on an account; the same problem on every run stays one finding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(unique=True, max_length=64)
+    account_id: str = Field(index=True, max_length=64)
+    kind: str = Field(index=True, max_length=40)
+    severity: str = Field(max_length=10)
+    summary: str
+    subject: str = Field(max_length=500)  # post:ID, comment:ID, profile, setting:NAME, account, url:URL
+    clause: str
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default="open", index=True, max_length=16)  # open acknowledged resolved
+    evidence_run_id: str = Field(foreign_key="run.id", max_length=40)  # the capture that proves it
+    last_run_id: str = Field(max_length=40)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    times_seen: int = 1
+    #: when a run that could see the problem no longer did
+    cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution: str | None = None
+    reopened: int = 0
+
+
+class FindingEvent(SQLModel, table=True):
+    """The lifecycle of a finding: opened, acknowledged, resolved, reopened, cleared."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: int = Field(foreign_key="finding.id", index=True)
+    event: str = Field(max_length=20)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    by: str | None = None
+    note: str | None = None
+    run_id: str | None = Field(default=None, max_length=40)

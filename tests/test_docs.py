@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from agent.cli import cli
 from agent.settings import Account, CredentialSettings, Settings
 from flows import registry
+from agent.detect.config import KINDS, CustomRule, PolicySettings, RulesSettings, RuleSetSettings
 from flows.selectors import LoginSteps, SelectorMap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,10 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[accounts.credentials]", CredentialSettings),
     ("[accounts.login]", LoginSteps),
     ("[accounts.selectors]", SelectorMap),
+    ("[policy]", PolicySettings),
+    ("[rules]", RulesSettings),
+    ("[rules.personal_data]", RuleSetSettings),
+    ("[[rules.custom]]", CustomRule),
 ]
 
 
@@ -76,3 +81,13 @@ def test_docs_link_to_files_that_exist() -> None:
     for doc in [ROOT / "README.md", *DOCS.glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+\.md)\)", doc.read_text()):
             assert (doc.parent / target).exists(), f"{doc.name} links to missing {target}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_finding_kind_is_documented(kind: str) -> None:
+    assert f"| `{kind}` |" in (DOCS / "detection.md").read_text()
+
+
+@pytest.mark.parametrize("rule_set", ["personal_data", "profanity", "harassment", "political", "spam"])
+def test_every_rule_set_is_documented(rule_set: str) -> None:
+    assert f"| `{rule_set}` |" in (DOCS / "detection.md").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -68,5 +69,7 @@ def main() -> None:
     cli(prog_name="civicwatch")
 
 
-# The command modules register themselves on `cli`.
-from agent.cli import browser, check, config, demo, sandbox  # noqa: E402,F401
+# The command modules register themselves on `cli` when imported.
+COMMAND_MODULES = ("browser", "check", "config", "demo", "findings", "rescan", "sandbox")
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"agent.cli.{_module}")

@@ -13,7 +13,6 @@ from agent.cli.check import _line
 from agent.demo import pick_port, write_demo_files
 from agent.runner import RunReport, run_checks
 from agent.services import Services, open_services
-from agent.settings import load_settings
 from sandbox.app import create_app
 from sandbox.server import ThreadedServer
 
@@ -36,6 +35,16 @@ def _evidence_summary(services: Services) -> list[str]:
         f"  blobs:      {data_dir / 'blobs'} (each file named by its sha256)",
         f"  sessions:   {data_dir / 'sessions'} (encrypted)",
     ]
+
+
+def _findings_summary(services: Services) -> list[str]:
+    from storage import findings
+
+    with services.db.session() as session:
+        rows = findings.query(session, status="open")
+    lines = ["", f"open findings: {len(rows)}"]
+    lines += [f"  #{f.id:<3} {f.severity:<8} {f.account_id:<8} {f.summary}" for f in reversed(rows)]
+    return lines
 
 
 @cli.command("demo")
@@ -62,12 +71,14 @@ def demo(app: AppContext, data_dir: Path, port: int | None, keep_serving: bool) 
                 run_checks(services, settings.accounts, lambda r: click.echo(_line(r)))
             )
             click.echo("")
-            for line in _evidence_summary(services):
+            for line in _evidence_summary(services) + _findings_summary(services):
                 click.echo(line)
         finally:
             services.close()
         click.echo("")
         click.echo("next:")
+        click.echo(f"  civicwatch --config {config} findings list")
+        click.echo(f"  civicwatch --config {config} findings show 1")
         click.echo(f"  civicwatch --config {config} check --all --json")
         click.echo("  (the sandbox stops when the demo ends; use --keep-serving to keep it up)")
         if keep_serving:

@@ -25,6 +25,7 @@ _ATTACK = re.compile(
     rf"(?:a |an |such an? |total |complete |stupid |fat |lazy |corrupt )*(?:{_INSULTS})\b",
     re.IGNORECASE,
 )
+_EXCLAIMED = re.compile(rf"\b(?:what|such) an? (?:\S+ )?(?:{_INSULTS})\b", re.IGNORECASE)
 _DEGRADING = re.compile(r"\b(piece of (?:shit|garbage|trash|crap)|waste of (?:space|oxygen))\b", re.IGNORECASE)
 _SHUT_UP = re.compile(r"\b(shut up|shut your (?:mouth|trap))\b", re.IGNORECASE)
 _GO_BACK = re.compile(
@@ -52,6 +53,7 @@ def harassment(text: str, extra: Iterable[str] = ()) -> list[Hit]:
     hits = [Hit("harassment", "slur", "high", "a slur", h.found) for h in slurs.find(text)]
     hits += [Hit("harassment", "threat", "critical", "a threat", m.group(0)) for m in _THREAT.finditer(text)]
     hits += [Hit("harassment", "attack", "high", "a personal attack", m.group(0)) for m in _ATTACK.finditer(text)]
+    hits += [Hit("harassment", "attack", "high", "a personal attack", m.group(0)) for m in _EXCLAIMED.finditer(text)]
     hits += [Hit("harassment", "attack", "medium", "a personal attack", m.group(0)) for m in _SHUT_UP.finditer(text)]
     if not any(h.rule == "attack" for h in hits):
         hits += [Hit("harassment", "attack", "high", "a personal attack", m.group(0)) for m in _DEGRADING.finditer(text)]

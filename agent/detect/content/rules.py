@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 import json
 import re
 from collections.abc import Iterable
@@ -72,7 +73,8 @@ class ContentRules:
                 hits += custom.scan(text)
         return hits
 
-    def fingerprint(self) -> str:
+    @cached_property
+    def version(self) -> str:
         """A short hash of the rules in force (settings, lexicons, built-in version)."""
         digest = hashlib.sha256(RULES_VERSION.encode())
         digest.update(json.dumps(self.settings.model_dump(mode="json"), sort_keys=True).encode())

@@ -36,11 +36,13 @@ def spam(text: str, links: Iterable[str] = ()) -> list[Hit]:
     return hits
 
 
-def repeated(texts: Iterable[tuple[str, str]], threshold: int = 3) -> dict[str, int]:
-    """Ids of items whose (normalised) text appears ``threshold`` or more times; pure.
+def repeated(texts: Iterable[tuple[str, str, str]], threshold: int = 3) -> dict[str, int]:
+    """Ids of items one author posted ``threshold`` or more times with the same text; pure.
 
-    ``texts`` are (item id, text) pairs; returns item id -> number of copies.
+    ``texts`` are (item id, author, text). Different people writing "Thank you!" is
+    normal; one person pasting the same message under many posts is spam.
     """
-    pairs = [(item_id, " ".join(text.lower().split())) for item_id, text in texts]
-    counts = Counter(norm for _, norm in pairs if len(norm) >= 12)
-    return {item_id: counts[norm] for item_id, norm in pairs if counts.get(norm, 0) >= threshold}
+    triples = [(item_id, author.casefold().strip(), " ".join(text.lower().split())) for item_id, author, text in texts]
+    counts = Counter((author, norm) for _, author, norm in triples if len(norm) >= 12)
+    return {item_id: counts[(author, norm)] for item_id, author, norm in triples
+            if counts.get((author, norm), 0) >= threshold}

@@ -104,9 +104,11 @@ def test_shortened_links_are_found_in_link_targets_too() -> None:
     assert [h.rule for h in spam.spam("see link", ["https://tinyurl.com/xyz"])] == ["shortener"]
 
 
-def test_repeated_identical_comments_are_counted() -> None:
-    texts = [("c1", "Great deals at my shop!"), ("c2", "great deals at  my shop!"), ("c3", "Great deals at my shop!"),
-             ("c4", "Thanks!")]
+def test_one_author_repeating_a_comment_is_spam_but_many_people_agreeing_is_not() -> None:
+    texts = [("c1", "Bob", "Great deals at my shop!"), ("c2", "bob", "great deals at  my shop!"),
+             ("c3", "Bob", "Great deals at my shop!"), ("c4", "Bob", "Thanks!"),
+             ("c5", "Ann", "Thank you for the update!"), ("c6", "Raj", "Thank you for the update!"),
+             ("c7", "Lee", "Thank you for the update!")]
     assert spam.repeated(texts, threshold=3) == {"c1": 3, "c2": 3, "c3": 3}
 
 
@@ -129,7 +131,7 @@ def test_city_defined_keyword_and_regex_rules() -> None:
 
 
 def test_the_rules_fingerprint_changes_when_the_rules_change() -> None:
-    assert RULES.fingerprint() != ContentRules(RulesSettings(profanity=False)).fingerprint()
+    assert RULES.version != ContentRules(RulesSettings(profanity=False)).version
 
 
 def test_precision_and_recall_on_the_development_corpus() -> None:
