@@ -56,3 +56,5 @@ def setup_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text") ->
     root.setLevel(level.upper())
     for noisy in ("asyncio", "urllib3", "httpx", "httpcore", "apscheduler.executors"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Apprise's log is captured per delivery and summarised by the sender (agent/alerts).
+    logging.getLogger("apprise").propagate = False

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from agent.alerts.alerter import Alerter, consecutive_failures
 from agent.detect import AccountPolicy, Detection, History, detect, detect_failure
 from agent.detect.config import OPERATIONAL_KINDS, PolicySettings
 from agent.detect.content.rules import ContentRules
@@ -98,6 +99,7 @@ class Recorder:
         self.archive = services.archive
         self.settings = services.settings
         self.rules = ContentRules(services.settings.rules)
+        self.alerter = Alerter(services.settings, services.archive.blobs)
 
     # -- success -----------------------------------------------------------------------
 
@@ -128,7 +130,6 @@ class Recorder:
             archive.record_items(session, run.id, account.id, "comment", comments, detection.gone_comments, now)
             if detection.structure_ok:  # an unreadable page says nothing about the profile
                 archive.record_profile(session, run.id, account.id, profile_input(snapshot), now)
-            recorded = self._record_findings(session, run.id, account.id, detection)
             archive.complete_run(
                 session, run.id, status="ok", final_url=snapshot.final_url,
                 browser_version=snapshot.browser_version, user_agent=snapshot.user_agent,
@@ -137,6 +138,7 @@ class Recorder:
                 posts_seen=len(posts), posts_new=len(post_changes.new),
                 snapshot_sha256=artifacts[-1].sha256, rules_version=self.rules.version,
             )
+            recorded = self._record_findings(session, run.id, account.id, detection)
         return RunReport(
             run_id=run.id, account=account.id, status="ok",
             captures=[_capture_json(c) for c in captures],
@@ -159,6 +161,7 @@ class Recorder:
     def _record_findings(
         self, session: Session, run_id: str, account_id: str, detection: Detection
     ) -> list[findings.Recorded]:
+        """Findings, cleared conditions, automatic recovery, and their alerts: one transaction."""
         now = utcnow()
         recorded = findings.record(session, account_id, run_id, detection.drafts, now)
 
@@ -166,9 +169,14 @@ class Recorder:
             return row.kind not in EVENT_KINDS and row.subject in detection.judged
 
         seen = [d.fingerprint for d in detection.drafts]
+        recovered = []
         for row in findings.clear_unseen(session, account_id, run_id, seen, judged, now):
             if row.kind in OPERATIONAL_KINDS and row.status != "resolved":
-                findings.resolve(session, row.id or 0, AUTO_RESOLVER, f"passed again in run {run_id}", now)
+                recovered.append(
+                    findings.resolve(session, row.id or 0, AUTO_RESOLVER, f"passed again in run {run_id}", now)
+                )
+        self.alerter.on_findings(session, recorded, consecutive_failures=0, now=now)
+        self.alerter.on_recovered(session, recovered, run_id, now)
         return recorded
 
     def _store_blobs(self, artifacts: list[Artifact]) -> list[CaptureInput]:
@@ -195,6 +203,8 @@ class Recorder:
         with self.archive.db.session() as session:
             recorded = findings.record(session, account.id, run.id, [draft], now)
             self.archive.complete_run(session, run.id, status="failed", error=message, error_code=exc.code)
+            failures = consecutive_failures(session, account.id)
+            self.alerter.on_findings(session, recorded, consecutive_failures=failures, now=now)
         return RunReport(
             run_id=run.id, account=account.id, status="failed", error=message, error_code=exc.code,
             findings=[finding_json(r) for r in recorded],

@@ -15,7 +15,7 @@ def post_observation(post: Post) -> ItemObservation:
         links=post.links,
         posted_at=post.time,
         content_hash=post.content_hash(),
-        content=post.model_dump(mode="json", exclude={"comments"}),
+        content=post.model_dump(mode="json", exclude={"comments", "box"}),
         publisher=post.publisher,
         visitor=post.visitor,
     )
@@ -30,7 +30,7 @@ def comment_observation(post_id: str, comment: Comment) -> ItemObservation:
         links=comment.links,
         posted_at=comment.time,
         content_hash=comment.content_hash(),
-        content={**comment.model_dump(mode="json"), "post_id": post_id},
+        content={**comment.model_dump(mode="json", exclude={"box"}), "post_id": post_id},
         parent_id=post_id,
     )
 

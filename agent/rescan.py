@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from agent.alerts.alerter import Alerter
 from agent.detect import Item, scan_items
 from agent.detect.content.rules import ContentRules
 from agent.recorder import account_policy
@@ -45,8 +46,10 @@ def _items(services: Services, account_id: str, since: datetime | None) -> list[
     return out
 
 
-def rescan_account(services: Services, account: Account, since: datetime | None) -> RescanResult:
-    """Apply the current rules to an account's archive and record what they find."""
+def rescan_account(
+    services: Services, account: Account, since: datetime | None, alerter: Alerter | None = None
+) -> RescanResult:
+    """Apply the current rules to an account's archive; record (and alert) what they find."""
     rules = ContentRules(services.settings.rules)
     policy = account_policy(account, services.settings.policy)
     last_profile = services.archive.last_profile(account.id)
@@ -61,11 +64,14 @@ def rescan_account(services: Services, account: Account, since: datetime | None)
     now = utcnow()
     with services.db.session() as session:
         for run_id, group in by_run.items():
-            for recorded in findings.record(session, account.id, run_id, group, now):
-                if recorded.change == "new":
-                    result.new.append(recorded)
-                elif recorded.change == "reopened":
-                    result.reopened.append(recorded)
+            recorded = findings.record(session, account.id, run_id, group, now)
+            if alerter is not None:
+                alerter.on_findings(session, recorded, consecutive_failures=0, now=now)
+            for rec in recorded:
+                if rec.change == "new":
+                    result.new.append(rec)
+                elif rec.change == "reopened":
+                    result.reopened.append(rec)
                 else:
                     result.seen += 1
     return result

@@ -18,6 +18,7 @@ from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
 from agent import __version__
+from agent.alerts.delivery import deliver_pending
 from agent.browser import BrowserHost, playwright_version
 from agent.errors import BrowserUnavailable, CaptureError, CaptureTimeout, CivicwatchError, LoginFailed
 from agent.recorder import Captured, Recorder, RunReport
@@ -157,4 +158,8 @@ async def run_checks(
             reports.append(report)
     finally:
         await browser.close()
+    wait = services.settings.alerts.check_wait.total_seconds()
+    stats = await asyncio.to_thread(deliver_pending, services, wait)
+    if stats.sent or stats.failed or stats.gave_up:
+        log.info("alerts: %d sent, %d will be retried, %d gave up", stats.sent, stats.failed, stats.gave_up)
     return reports

@@ -34,9 +34,10 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent import redact
-from agent.detect.config import PolicySettings, RulesSettings
+from agent.detect.config import Kind, PolicySettings, RulesSettings
+from agent.detect.content.hits import Severity
 from agent.errors import ConfigError
-from agent.units import Duration, ScheduleSpec, parse_schedule
+from agent.units import DailyTime, Duration, ScheduleSpec, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.selectors import LoginSteps, SelectorMap
 
@@ -55,6 +56,8 @@ class SecretValue(SecretStr):
     """A resolved secret that remembers where it came from (never what it is)."""
 
     source: str = "literal"
+    #: why a channel reference could not be resolved (channels only; secrets raise instead)
+    problem: str | None = None
 
     @property
     def is_reference(self) -> bool:
@@ -115,6 +118,24 @@ def _read_credential(name: str) -> str:
 
 
 Secret = Annotated[SecretValue, BeforeValidator(resolve_secret)]
+
+
+def resolve_channel(value: object) -> SecretValue:
+    """Like a secret, but a reference that cannot be resolved disables the channel instead.
+
+    The returned value is empty and carries ``problem``; the alert code skips it with one
+    log line, so one missing webhook URL does not stop the daemon.
+    """
+    try:
+        return resolve_secret(value)
+    except ValueError as exc:
+        disabled = SecretValue("")
+        disabled.source = str(value) if isinstance(value, str) and ":" in value[:6] else "literal"
+        disabled.problem = str(exc)
+        return disabled
+
+
+ChannelRef = Annotated[SecretValue, BeforeValidator(resolve_channel)]
 
 
 def _relative_to_config(path: Path) -> Path:
@@ -206,6 +227,63 @@ class CredentialSettings(_Strict):
         return Credentials(self.username, self.password, self.totp_secret)
 
 
+class RouteSettings(_Strict):
+    """One ``[[alerts.routes]]``: which findings go to which channels."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    #: Apprise URLs, or env:/file:/cred: references holding one
+    channels: list[ChannelRef] = []
+    kinds: list[Kind] = []
+    departments: list[str] = []
+    accounts: list[str] = []
+    min_severity: Severity = "low"
+    #: this route gets the findings no other route matched
+    default: bool = False
+    #: unacknowledged for this long: sent again to escalate_to (one duration, or per severity)
+    escalate_after: Duration | dict[Severity, Duration] | None = None
+    escalate_to: str | None = None
+    #: "daily HH:MM" (city time): a summary of the open findings this route covers
+    digest: DailyTime | None = None
+    attach_screenshot: bool = True
+
+    def escalation_delay(self, severity: str) -> timedelta | None:
+        """How long an open finding of this severity may wait before escalation."""
+        if isinstance(self.escalate_after, dict):
+            return self.escalate_after.get(severity)  # type: ignore[call-overload]
+        return self.escalate_after
+
+
+class AlertSettings(_Strict):
+    """``[alerts]``: where supervisors hear about findings."""
+
+    #: base URL of the clerk portal, for links in messages
+    portal_url: str | None = None
+    routes: list[RouteSettings] = []
+    #: operational failures alert only after this many consecutive failed runs
+    failures_before_alert: int = Field(2, ge=1)
+    retry_initial: Duration = timedelta(seconds=30)
+    retry_max: Duration = timedelta(minutes=30)
+    #: a message still undelivered after this long is marked failed (`alerts flush --retry-failed`)
+    give_up_after: Duration = timedelta(days=3)
+    #: how long `civicwatch check` waits for its alerts to go out before leaving them queued
+    check_wait: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="after")
+    def _routes_consistent(self) -> AlertSettings:
+        names = [r.name for r in self.routes]
+        if len(set(names)) != len(names):
+            raise ValueError("alert route names must be unique")
+        for route in self.routes:
+            if route.escalate_to and route.escalate_to not in names:
+                raise ValueError(f"route {route.name!r}: escalate_to {route.escalate_to!r} is not a route")
+            if route.escalate_to and route.escalate_after is None:
+                raise ValueError(f"route {route.name!r}: escalate_to needs escalate_after")
+        return self
+
+    def route(self, name: str) -> RouteSettings | None:
+        return next((r for r in self.routes if r.name == name), None)
+
+
 AccountId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
 
@@ -259,6 +337,7 @@ class Settings(BaseSettings):
     browser: BrowserSettings = BrowserSettings()
     policy: PolicySettings = PolicySettings()
     rules: RulesSettings = RulesSettings()
+    alerts: AlertSettings = AlertSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -31,6 +31,8 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
         if text < 0:
             raise ValueError("a duration cannot be negative")
         return timedelta(seconds=text)
+    if not isinstance(text, str):
+        raise ValueError("a duration is a number of seconds or text like '30m'")
     compact = text.strip().lower().replace(" ", "")
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
@@ -117,4 +119,24 @@ ScheduleSpec = Annotated[
     Schedule,
     BeforeValidator(parse_schedule),
     PlainSerializer(str, return_type=str),
+]
+
+
+_DAILY = re.compile(r"^daily\s+(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)$", re.IGNORECASE)
+
+
+def parse_daily(text: str | time) -> time:
+    """``"daily 08:00"`` -> 08:00; pure."""
+    if isinstance(text, time):
+        return text
+    match = _DAILY.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a daily time; write e.g. 'daily 08:00'")
+    return time(int(match["h"]), int(match["m"]))
+
+
+DailyTime = Annotated[
+    time,
+    BeforeValidator(parse_daily),
+    PlainSerializer(lambda t: f"daily {t:%H:%M}", return_type=str),
 ]

@@ -34,6 +34,8 @@ class Comment(_Frozen):
     text: str
     time: datetime | None = None
     links: tuple[str, ...] = ()
+    #: where it was on the full-page screenshot: x, y, width, height (not part of its content)
+    box: tuple[int, int, int, int] | None = None
 
     def content_hash(self) -> str:
         """Hash of what the comment says, for edit detection."""
@@ -51,6 +53,8 @@ class Post(_Frozen):
     links: tuple[str, ...] = ()
     visitor: bool = False
     comments: tuple[Comment, ...] = ()
+    #: where it was on the full-page screenshot: x, y, width, height (not part of its content)
+    box: tuple[int, int, int, int] | None = None
 
     def content_hash(self) -> str:
         """Hash of the post's own content (comments are versioned separately)."""

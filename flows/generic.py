@@ -268,6 +268,7 @@ class GenericAdapter:
                     text=c.get("text") or "",
                     time=self._time(c.get("time")),
                     links=tuple(c.get("links") or ()),
+                    box=_box(c.get("box")),
                 )
                 for c in item.get("comments", [])
             )
@@ -281,6 +282,7 @@ class GenericAdapter:
                     links=tuple(item.get("links") or ()),
                     visitor=bool(item.get("visitor")),
                     comments=comments,
+                    box=_box(item.get("box")),
                 )
             )
         return posts
@@ -363,6 +365,12 @@ def _fallback_id(prefix: str, item: Mapping[str, Any]) -> str:
     """A stable id for an item the page gave no id for (an edit then looks like a new item)."""
     basis = f"{item.get('author')}\x1f{item.get('time')}\x1f{item.get('text')}"
     return f"{prefix}:h{hashlib.sha256(basis.encode()).hexdigest()[:16]}"
+
+
+def _box(value: Any) -> tuple[int, int, int, int] | None:
+    if isinstance(value, list) and len(value) == 4 and all(isinstance(v, int | float) for v in value):
+        return (int(value[0]), int(value[1]), int(value[2]), int(value[3]))
+    return None
 
 
 def _viewport(page: Page) -> tuple[int, int]:

@@ -143,6 +143,11 @@ EXTRACT_SCRIPT = r"""
     try { return el.matches(sel[0]) || el.querySelector(sel[0]) !== null; }
     catch (e) { errors.push(`invalid CSS selector ${JSON.stringify(sel[0])}`); return false; }
   };
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return [Math.round(r.left + window.scrollX), Math.round(r.top + window.scrollY),
+            Math.round(r.width), Math.round(r.height)];
+  };
   const commentCss = spec.comment ? spec.comment[0] : null;
   const posts = all(document, spec.post[0]).map((el) => ({
     id: one(el, spec.post_id, commentCss),
@@ -152,12 +157,14 @@ EXTRACT_SCRIPT = r"""
     text: one(el, spec.text, commentCss),
     links: many(el, spec.link, commentCss),
     visitor: matchesOrHas(el, spec.visitor_post),
+    box: box(el),
     comments: commentCss ? all(el, commentCss).map((c) => ({
       id: one(c, spec.comment_id),
       author: one(c, spec.comment_author),
       text: one(c, spec.comment_text),
       time: one(c, spec.comment_time),
       links: many(c, spec.comment_link || spec.link),
+      box: box(c),
     })) : [],
   }));
   return {

@@ -84,8 +84,9 @@ def record(
             out.append(Recorded(row, "new"))
             continue
         change: Change = "seen"
+        row.streak = 1 if row.cleared_at is not None else row.streak + 1
         if row.status == "resolved" and (not d.stateful or _cleared_since_resolution(row)):
-            row.status, row.reopened = "open", row.reopened + 1
+            row.status, row.reopened, row.streak = "open", row.reopened + 1, 1
             row.acknowledged_by = row.acknowledged_at = None
             row.evidence_run_id = run_id
             _event(session, row, "reopened", now, run_id=run_id)

@@ -158,6 +158,8 @@ class Finding(SQLModel, table=True):
     first_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
     last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     times_seen: int = 1
+    #: consecutive runs that saw it (reset when it clears, is reopened, or is new)
+    streak: int = 1
     #: when a run that could see the problem no longer did
     cleared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = None
@@ -178,3 +180,40 @@ class FindingEvent(SQLModel, table=True):
     by: str | None = None
     note: str | None = None
     run_id: str | None = Field(default=None, max_length=40)
+
+
+class Notification(SQLModel, table=True):
+    """One message for one channel, in the durable outbox. No secret is stored here."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: what this message is for, e.g. finding:12:open:0:route:it:ch:ab12…; one row per key
+    key: str = Field(unique=True, max_length=300)
+    purpose: str = Field(max_length=20)  # finding escalation recovery digest test
+    finding_id: int | None = Field(default=None, foreign_key="finding.id", index=True)
+    route: str = Field(max_length=64)
+    #: hash of the resolved channel URL (the URL itself may hold a password)
+    channel: str = Field(max_length=16, index=True)
+    channel_label: str = Field(max_length=200)
+    subject: str
+    body: str
+    attachment_sha256: str | None = Field(default=None, max_length=64)
+    attachment_box: list[int] | None = Field(default=None, sa_type=JSON)
+    status: str = Field(default="pending", index=True, max_length=10)  # pending sending sent failed dropped
+    attempts: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try to deliver a notification: when, over which channel, and how it went."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    channel_label: str = Field(max_length=200)
+    result: str = Field(max_length=10)  # sent failed
+    error: str | None = None
+    duration_ms: int = 0

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from agent.cli import cli
-from agent.settings import Account, CredentialSettings, Settings
+from agent.settings import Account, AlertSettings, CredentialSettings, RouteSettings, Settings
 from flows import registry
 from agent.detect.config import KINDS, CustomRule, PolicySettings, RulesSettings, RuleSetSettings
 from flows.selectors import LoginSteps, SelectorMap
@@ -32,6 +32,8 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[accounts.credentials]", CredentialSettings),
     ("[accounts.login]", LoginSteps),
     ("[accounts.selectors]", SelectorMap),
+    ("[alerts]", AlertSettings),
+    ("[[alerts.routes]]", RouteSettings),
     ("[policy]", PolicySettings),
     ("[rules]", RulesSettings),
     ("[rules.personal_data]", RuleSetSettings),

@@ -8,9 +8,17 @@ from agent.cli import AppContext, cli, pass_app
 from agent.settings import Settings, SecretValue
 
 
-def secret_warnings(settings: Settings) -> list[str]:
-    """Secrets written into the file itself rather than referenced; pure."""
+def config_warnings(settings: Settings) -> list[str]:
+    """Things that work but probably should not be so: literal secrets, disabled channels; pure."""
     warnings = []
+    for route in settings.alerts.routes:
+        for ref in route.channels:
+            if ref.problem:
+                warnings.append(f"alert route {route.name!r}: channel {ref.source} is disabled: {ref.problem}")
+        if not route.channels:
+            warnings.append(f"alert route {route.name!r} has no channels")
+    if settings.alerts.routes and not settings.alerts.portal_url:
+        warnings.append("[alerts] portal_url is not set: alert messages will not link to the findings")
     for account in settings.accounts:
         creds = account.credentials
         if creds is None:
@@ -37,6 +45,7 @@ def summary(settings: Settings) -> list[str]:
         f"browser: {b.executable_path or 'auto (Playwright Chromium, else /usr/lib/chromium/chromium)'}"
         f"{' (headless)' if b.headless else ''}",
         f"concurrency: {a.concurrency}; time zone: {a.timezone}",
+        f"alert routes: {', '.join(r.name for r in settings.alerts.routes) or 'none'}",
         f"accounts: {len(settings.accounts)}",
     ]
     for acc in settings.accounts:
@@ -62,7 +71,7 @@ def config_check(app: AppContext) -> None:
     settings = app.settings()
     for line in summary(settings):
         click.echo(line)
-    warnings = secret_warnings(settings)
+    warnings = config_warnings(settings)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo("configuration OK" + (f" ({len(warnings)} warning(s))" if warnings else ""))

@@ -1,0 +1,1 @@
+"""Alerts to supervisors: routing, rendering, a durable outbox, delivery over Apprise."""
