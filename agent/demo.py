@@ -44,6 +44,15 @@ concurrency = 2
 [browser]
 allowed_hosts = ["127.0.0.1"]
 
+# Alerts go to the sandbox's test inbox (a JSON webhook); a city would use mailtos://, Teams...
+[alerts]
+portal_url = "http://127.0.0.1:8470"
+
+[[alerts.routes]]
+name = "supervisors"
+channels = ["json://{base_url.removeprefix('http://')}/_admin/inbox/supervisors"]
+default = true
+
 [[accounts]]
 id = "parks"
 name = "Springfield Parks & Rec"

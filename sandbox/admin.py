@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
 from sandbox import seed as seeds
@@ -163,6 +163,16 @@ def router(state: SandboxState) -> APIRouter:
     def expire(slug: str) -> dict[str, int]:
         account(slug)
         return {"expired": state.expire_sessions(slug)}
+
+    @api.post("/inbox/{name}")
+    async def inbox_receive(name: str, request: Request) -> dict[str, int]:
+        """A webhook receiver, so the demo can show alerts arriving without a mail server."""
+        state.inbox.append({"route": name, "payload": await request.json()})
+        return {"received": len(state.inbox)}
+
+    @api.get("/inbox")
+    def inbox_list() -> list[dict[str, Any]]:
+        return list(state.inbox)
 
     @api.patch("/server")
     def patch_server(body: ServerPatch) -> dict[str, Any]:

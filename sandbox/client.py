@@ -50,6 +50,10 @@ class SandboxAdmin:
     def expire_sessions(self, slug: str) -> Any:
         return self._call("POST", f"/accounts/{slug}/expire-sessions")
 
+    def inbox(self) -> list[dict[str, Any]]:
+        """Webhook messages the sandbox received at /_admin/inbox/NAME."""
+        return list(self._call("GET", "/inbox"))
+
     def server(self, **changes: Any) -> Any:
         return self._call("PATCH", "/server", changes)
 

@@ -76,6 +76,8 @@ class SandboxState:
         self.down = False
         self.delay_ms = 0
         self.login_attempts: dict[str, int] = {}
+        #: webhook messages received at /_admin/inbox/NAME (the demo's alert channel)
+        self.inbox: list[dict[str, object]] = []
         self._counter = 0
 
     # -- ids and sessions --------------------------------------------------------------
@@ -92,6 +94,7 @@ class SandboxState:
             self.sessions.clear()
             self.pending_otp.clear()
             self.login_attempts.clear()
+            self.inbox.clear()
             self.down = False
             self.delay_ms = 0
             self._counter = counter

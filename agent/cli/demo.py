@@ -14,6 +14,7 @@ from agent.demo import pick_port, write_demo_files
 from agent.runner import RunReport, run_checks
 from agent.services import Services, open_services
 from sandbox.app import create_app
+from sandbox.client import SandboxAdmin
 from sandbox.server import ThreadedServer
 
 
@@ -73,6 +74,10 @@ def demo(app: AppContext, data_dir: Path, port: int | None, keep_serving: bool) 
             click.echo("")
             for line in _evidence_summary(services) + _findings_summary(services):
                 click.echo(line)
+            received = SandboxAdmin(base_url).inbox()
+            click.echo(f"\nalerts delivered to the sandbox's test inbox: {len(received)}")
+            for message in received:
+                click.echo(f"  {message['payload'].get('title', '')}")
         finally:
             services.close()
         click.echo("")

@@ -21,6 +21,9 @@ def test_demo_checks_three_accounts_and_leaves_the_data(tmp_path: Path) -> None:
         assert f"\n{account}" in "\n" + out
     assert out.count(" ok ") == 3
     assert "archive: 3 runs, 53 posts" in out
+    assert "open findings: 5" in out
+    assert "alerts delivered to the sandbox's test inbox: 5" in out
+    assert "[civicwatch] HIGH public_posting_enabled: Springfield Police Department" in out
     config = data / "demo" / "civicwatch.toml"
     assert config.exists() and "file:secrets/parks.password" in config.read_text()
     assert (data / "demo" / "secrets" / "parks.password").stat().st_mode & 0o777 == 0o600
