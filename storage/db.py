@@ -7,15 +7,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from agent.errors import StorageError
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,12 +57,31 @@ class Database:
         """The URL without its password, for messages."""
         return self.url.render_as_string(hide_password=True)
 
+    def _alembic(self, connection: Any) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        return cfg
+
     def create_schema(self) -> None:
-        """Create missing tables."""
+        """Bring the schema to the current version (creating it in an empty database)."""
         try:
-            SQLModel.metadata.create_all(self.engine)
+            with self.engine.begin() as connection:
+                command.upgrade(self._alembic(connection), "head")
         except OperationalError as exc:
             raise StorageError(f"cannot open the database {self.describe()}: {exc.orig}") from exc
+
+    def schema_version(self) -> str | None:
+        """The applied migration revision, or None for an empty database."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def head_version() -> str | None:
+        """The newest migration revision this civicwatch knows."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        return ScriptDirectory.from_config(cfg).get_current_head()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -177,3 +177,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], chromium_
     if chromium_executable:
         launch["executable_path"] = chromium_executable
     return launch
+
+
+from tests.postgres import postgres_url  # noqa: E402,F401  (a session fixture)
