@@ -9,18 +9,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Playwright, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Dialog, Playwright, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from agent.errors import BrowserUnavailable
 from agent.settings import BrowserSettings
 
 log = logging.getLogger(__name__)
+
+#: seconds a context (or Chromium) gets to close before it is killed
+CONTEXT_CLOSE_LIMIT = 15
+NO_DIALOGS = "window.alert = () => {}; window.confirm = () => false; window.prompt = () => null;"
 
 #: Distribution locations, the real binary before its shell wrapper.
 SYSTEM_CHROMIUM = (
@@ -89,20 +95,42 @@ async def locate_chromium(settings: BrowserSettings) -> Path:
         return find_chromium(settings.executable_path, pw.chromium.executable_path)
 
 
+async def _dismiss(dialog: Dialog) -> None:
+    try:
+        await dialog.dismiss()
+    except PlaywrightError as exc:  # the page closed first: nothing left to dismiss
+        log.debug("dialog already gone: %s", str(exc).splitlines()[0])
+
+
 class BrowserHost:
-    """Owns Playwright and one Chromium; hands out isolated contexts."""
+    """Owns Playwright and one Chromium; hands out isolated contexts.
+
+    Chromium is launched on first use, relaunched if it crashed or disconnected, recycled
+    after ``recycle_after`` runs (to bound memory), and closed when no capture is running
+    unless ``keep_warm`` is set.
+    """
 
     def __init__(self, settings: BrowserSettings) -> None:
         self.settings = settings
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._lock = asyncio.Lock()
+        self._closing = False
+        self._idle_close: asyncio.TimerHandle | None = None
         self.executable: Path | None = None
         self.launches = 0
+        self.crashes = 0
+        self.active = 0
+        self.runs_since_launch = 0
+        self.last_error: str | None = None
 
     @property
     def version(self) -> str:
         return self._browser.version if self._browser else "not started"
+
+    @property
+    def running(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
 
     async def browser(self) -> Browser:
         """The running Chromium, launched (again) if needed."""
@@ -111,7 +139,12 @@ class BrowserHost:
                 return self._browser
             if self._playwright is None:
                 self._playwright = await async_playwright().start()
-            self._browser = await self._launch(self._playwright)
+            try:
+                self._browser = await self._launch(self._playwright)
+            except BrowserUnavailable as exc:
+                self.last_error = exc.message
+                raise
+            self.last_error = None
             return self._browser
 
     async def _launch(self, pw: Playwright) -> Browser:
@@ -125,9 +158,63 @@ class BrowserHost:
         except PlaywrightError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
             raise BrowserUnavailable(f"Chromium at {self.executable} failed to start: {first}") from exc
+        browser.on("disconnected", self._on_disconnect)
         self.launches += 1
+        self.runs_since_launch = 0
         log.info("launched Chromium %s from %s", browser.version, self.executable)
         return browser
+
+    def _on_disconnect(self, browser: Browser) -> None:
+        if not self._closing:
+            self.crashes += 1
+            self.last_error = "Chromium disconnected unexpectedly (crashed or was killed)"
+            log.warning("Chromium disconnected unexpectedly; it will be relaunched for the next capture")
+        if self._browser is browser:
+            self._browser = None
+
+    @asynccontextmanager
+    async def context(self, storage_state: dict[str, Any] | None = None) -> AsyncIterator[BrowserContext]:
+        """A fresh, isolated context for one capture, closed (within a bound) afterwards."""
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+            self._idle_close = None
+        self.active += 1
+        try:
+            context = await self.new_context(storage_state)
+            try:
+                yield context
+            finally:
+                await self._close_context(context)
+        finally:
+            self.active -= 1
+            if self.active == 0:
+                self._after_last_context()
+
+    async def _close_context(self, context: BrowserContext) -> None:
+        try:
+            async with asyncio.timeout(CONTEXT_CLOSE_LIMIT):
+                await context.close()
+        except TimeoutError:
+            log.warning("a browser context did not close within %s s; restarting Chromium", CONTEXT_CLOSE_LIMIT)
+            await self.close_browser()
+        except PlaywrightError as exc:
+            log.debug("context already gone: %s", str(exc).splitlines()[0])
+
+    def count_run(self) -> None:
+        """Note one finished run (for recycling)."""
+        self.runs_since_launch += 1
+
+    def _after_last_context(self) -> None:
+        recycle = self.runs_since_launch >= self.settings.recycle_after
+        if not recycle and self.settings.keep_warm:
+            return
+        delay = 0.0 if recycle else self.settings.idle_close_after.total_seconds()
+        loop = asyncio.get_running_loop()
+        self._idle_close = loop.call_later(delay, lambda: loop.create_task(self._close_if_idle()))
+
+    async def _close_if_idle(self) -> None:
+        if self.active == 0:
+            await self.close_browser()
 
     async def new_context(self, storage_state: dict[str, Any] | None = None) -> BrowserContext:
         """A fresh, isolated context (no cookies unless a saved session is given)."""
@@ -145,6 +232,11 @@ class BrowserHost:
             raise BrowserUnavailable(f"cannot open a browser context: {str(exc).splitlines()[0]}") from exc
         if s.allowed_hosts:
             await context.route("**/*", self._guard)
+        # A page firing alert() in a loop can keep a navigation from ever committing (with
+        # request interception on, reliably). Dialogs never show in screenshots, so they are
+        # silenced at the source; the rest (beforeunload) are dismissed as they come.
+        await context.add_init_script(NO_DIALOGS)
+        context.on("dialog", _dismiss)
         return context
 
     async def _guard(self, route: Route) -> None:
@@ -153,15 +245,27 @@ class BrowserHost:
         else:
             await route.abort("blockedbyclient")
 
+    async def close_browser(self) -> None:
+        """Close Chromium (Playwright stays up for the next launch)."""
+        async with self._lock:
+            browser, self._browser = self._browser, None
+            if browser is None:
+                return
+            self._closing = True
+            try:
+                async with asyncio.timeout(CONTEXT_CLOSE_LIMIT):
+                    await browser.close()
+            except (PlaywrightError, TimeoutError) as exc:
+                log.warning("Chromium did not close cleanly: %s", str(exc).splitlines()[0] if str(exc) else "timeout")
+            finally:
+                self._closing = False
+
     async def close(self) -> None:
         """Close Chromium and Playwright."""
+        if self._idle_close is not None:
+            self._idle_close.cancel()
+        await self.close_browser()
         async with self._lock:
-            if self._browser is not None:
-                try:
-                    await self._browser.close()
-                except PlaywrightError as exc:
-                    log.warning("Chromium did not close cleanly: %s", str(exc).splitlines()[0])
-                self._browser = None
             if self._playwright is not None:
                 await self._playwright.stop()
                 self._playwright = None

@@ -11,6 +11,7 @@ the code, the CLI and the findings only ever see this vocabulary.
     ├── BrowserUnavailable       Chromium cannot be found or launched
     └── CaptureError             one account could not be captured (a run fails)
         ├── LoginFailed          credentials refused, MFA refused
+        │   ├── LoginRequired    not signed in, and no credentials were offered
         │   └── Blocked          CAPTCHA, checkpoint, lockout: a human must look
         ├── CaptureTimeout       the page or a step did not finish within its limit
         ├── SiteUnavailable      the site answered with an error or not at all
@@ -75,6 +76,12 @@ class CaptureError(CivicwatchError):
 
 class LoginFailed(CaptureError):
     """The platform refused the login (wrong password, MFA refused, session unusable)."""
+
+    code = "login_failed"
+
+
+class LoginRequired(LoginFailed):
+    """The saved session is not signed in and no credentials were given for this attempt."""
 
     code = "login_failed"
 

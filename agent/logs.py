@@ -54,7 +54,7 @@ def setup_logging(level: str = "INFO", fmt: Literal["text", "json"] = "text") ->
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("asyncio", "urllib3", "httpx", "httpcore", "apscheduler.executors"):
+    for noisy in ("asyncio", "urllib3", "httpx", "httpcore", "apscheduler.executors", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # Apprise's log is captured per delivery and summarised by the sender (agent/alerts).
     logging.getLogger("apprise").propagate = False

@@ -14,18 +14,28 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
 
 from agent import __version__
 from agent.alerts.delivery import deliver_pending
 from agent.browser import BrowserHost, playwright_version
-from agent.errors import BrowserUnavailable, CaptureError, CaptureTimeout, CivicwatchError, LoginFailed
+from agent.errors import (
+    BrowserUnavailable,
+    CaptureError,
+    CaptureTimeout,
+    CivicwatchError,
+    LoginFailed,
+    LoginRequired,
+)
+from agent.locks import AccountBusy, account_lock
+from agent.logins import LoginGuard, outcome_of
 from agent.recorder import Captured, Recorder, RunReport
 from agent.redact import redact
 from agent.services import Services
 from agent.settings import Account
 from flows import registry
+from flows.boundary import step, translate
 from flows.base import LoginOutcome, Platform, VisitorCapture
 from storage.clock import utcnow
 from storage.models import Run
@@ -48,14 +58,17 @@ class Runner:
         self.settings = services.settings
         self.limits = self.settings.browser.limits()
         self.recorder = Recorder(services)
+        agent = self.settings.agent
+        self.guard = LoginGuard(services.db, services.key, agent.login_attempts_per_hour,
+                                agent.login_pause_after_refusal)
 
-    async def check_many(self, accounts: Iterable[Account]) -> AsyncIterator[RunReport]:
+    async def check_many(self, accounts: Iterable[Account], force_login: bool = False) -> AsyncIterator[RunReport]:
         """Run accounts, up to ``[agent] concurrency`` at once; yield reports as they finish."""
         gate = asyncio.Semaphore(self.settings.agent.concurrency)
 
         async def one(account: Account) -> RunReport:
             async with gate:
-                return await self.check(account)
+                return await self.check(account, force_login)
 
         tasks = [asyncio.create_task(one(a), name=f"run:{a.id}") for a in accounts]
         try:
@@ -65,8 +78,16 @@ class Runner:
             for task in tasks:
                 task.cancel()
 
-    async def check(self, account: Account) -> RunReport:
+    async def check(self, account: Account, force_login: bool = False) -> RunReport:
         """Capture one account and record the run, whatever happens."""
+        try:
+            with account_lock(self.settings.agent.data_dir, account.id):
+                return await self._check(account, force_login)
+        except AccountBusy as exc:
+            log.info("%s", exc.message)
+            return RunReport(run_id="", account=account.id, status="failed", error=exc.message, error_code=exc.code)
+
+    async def _check(self, account: Account, force_login: bool) -> RunReport:
         run = Run(
             id=new_run_id(utcnow()),
             account_id=account.id,
@@ -82,14 +103,18 @@ class Runner:
         limit = self.settings.agent.run_timeout
         try:
             async with asyncio.timeout(limit.total_seconds()):
-                captured = await self._capture(account)
+                captured = await self._capture(account, run.id, force_login)
         except TimeoutError:
             return await self._failed(run, account, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
         except (CaptureError, BrowserUnavailable) as exc:
             return await self._failed(run, account, exc, ctx)
+        except PlaywrightError as exc:  # an adapter step that was not wrapped: still a recorded failure
+            return await self._failed(run, account, translate(exc, "capturing the page"), ctx)
         except asyncio.CancelledError:
             await asyncio.shield(asyncio.to_thread(self._interrupted, run.id))
             raise
+        finally:
+            self.browser.count_run()
         report = await asyncio.to_thread(self.recorder.success, run, account, captured)
         ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
                  len(report.findings))
@@ -97,36 +122,52 @@ class Runner:
 
     # -- browser side ------------------------------------------------------------------
 
-    async def _capture(self, account: Account) -> Captured:
+    async def _capture(self, account: Account, run_id: str, force_login: bool) -> Captured:
         adapter: Platform = registry.get(account.platform)(account, self.limits)
-        credentials = account.credentials.resolved() if account.credentials else None
         sessions = self.services.sessions
-        owner = await self.browser.new_context(storage_state=sessions.load(account.id))
-        try:
-            page = await owner.new_page()
+        async with self.browser.context(storage_state=sessions.load(account.id)) as owner:
+            async with step("opening a page"):
+                page = await owner.new_page()
             try:
-                outcome = await adapter.login(page, credentials)
+                outcome = await self._login(adapter, page, account, run_id, force_login)
             except LoginFailed:
                 sessions.forget(account.id)
                 raise
-            if outcome is LoginOutcome.FRESH:
-                sessions.save(account.id, dict(await owner.storage_state()))
             result = await adapter.snapshot(page)
-        finally:
-            await _close(owner)
+            if outcome is not LoginOutcome.NOT_NEEDED:
+                async with step("reading the session to save"):
+                    state = dict(await owner.storage_state())
+                sessions.save(account.id, state)  # refreshed cookies
         visitor, visitor_error = await self._visitor_view(adapter)
         return Captured(result, outcome, visitor, visitor_error)
 
+    async def _login(
+        self, adapter: Platform, page: Page, account: Account, run_id: str, force: bool
+    ) -> LoginOutcome:
+        """Reuse the saved session if it is valid; else sign in, if the guard allows it."""
+        try:
+            return await adapter.login(page, None)
+        except LoginRequired:
+            if account.credentials is None:
+                raise LoginFailed(f"account {account.id!r} needs a login but has no [accounts.credentials]") from None
+        creds = account.credentials.resolved()
+        if not force:
+            await asyncio.to_thread(self.guard.check, account.id, creds, utcnow())
+        try:
+            outcome = await adapter.login(page, creds)
+        except LoginFailed as exc:
+            await asyncio.to_thread(self.guard.record, account.id, creds, outcome_of(exc), run_id, utcnow())
+            raise
+        await asyncio.to_thread(self.guard.record, account.id, creds, "ok", run_id, utcnow())
+        return outcome
+
     async def _visitor_view(self, adapter: Platform) -> tuple[VisitorCapture | None, str | None]:
         """The anonymous view; its failure is recorded but does not fail the run."""
-        context = await self.browser.new_context()
         try:
-            page = await context.new_page()
-            return await adapter.visitor_view(page), None
+            async with self.browser.context() as context, step("opening the visitor page"):
+                return await adapter.visitor_view(await context.new_page()), None
         except CaptureError as exc:
             return None, exc.message
-        finally:
-            await _close(context)
 
     async def _failed(
         self, run: Run, account: Account, exc: CivicwatchError, ctx: logging.LoggerAdapter[Any]
@@ -138,22 +179,16 @@ class Runner:
         self.archive.finish_run(run_id, status="interrupted", error="the run was cancelled")
 
 
-async def _close(context: BrowserContext) -> None:
-    try:
-        await context.close()
-    except PlaywrightError as exc:
-        log.debug("context already gone: %s", str(exc).splitlines()[0])
-
-
 async def run_checks(
-    services: Services, accounts: Iterable[Account], on_report: Callable[[RunReport], None]
+    services: Services, accounts: Iterable[Account], on_report: Callable[[RunReport], None],
+    force_login: bool = False,
 ) -> list[RunReport]:
     """Check accounts with one browser; call ``on_report`` as each run ends."""
     browser = BrowserHost(services.settings.browser)
     runner = Runner(services, browser)
     reports: list[RunReport] = []
     try:
-        async for report in runner.check_many(accounts):
+        async for report in runner.check_many(accounts, force_login):
             on_report(report)
             reports.append(report)
     finally:

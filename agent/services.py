@@ -19,6 +19,8 @@ class Services:
     db: Database
     archive: Archive
     sessions: SessionStore
+    #: the installation's secret key (encrypts sessions, keys credential fingerprints)
+    key: bytes
 
     def close(self) -> None:
         self.db.dispose()
@@ -36,4 +38,4 @@ def open_services(settings: Settings) -> Services:
     archive = Archive(db, BlobStore(data_dir / "blobs"))
     configured = settings.agent.session_key
     key = session_key(data_dir, configured.get_secret_value() if configured else None)
-    return Services(settings, db, archive, SessionStore(data_dir / "sessions", key))
+    return Services(settings, db, archive, SessionStore(data_dir / "sessions", key), key)

@@ -176,6 +176,12 @@ class AgentSettings(_Strict):
     operator: str = ""
     #: hard wall-clock limit of one account's run (login, capture, storage)
     run_timeout: Duration = timedelta(minutes=10)
+    #: credentials are submitted at most this often per account (a locked account is worse than a missed capture)
+    login_attempts_per_hour: int = Field(2, ge=1)
+    #: after a site refused a password, do not submit it again for this long
+    login_pause_after_refusal: Duration = timedelta(hours=6)
+    #: on SIGTERM, running captures get this long to finish before they are interrupted
+    shutdown_grace: Duration = timedelta(seconds=60)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -204,6 +210,12 @@ class BrowserSettings(_Strict):
     navigation_timeout: Duration = timedelta(seconds=30)
     step_timeout: Duration = timedelta(seconds=10)
     scroll_idle_timeout: Duration = timedelta(seconds=4)
+    #: restart Chromium after this many runs, to bound its memory
+    recycle_after: int = Field(50, ge=1)
+    #: keep Chromium running between runs (faster start, more memory while idle)
+    keep_warm: bool = False
+    #: with keep_warm off, close Chromium this long after the last capture ends
+    idle_close_after: Duration = timedelta(seconds=30)
 
     def limits(self) -> CaptureLimits:
         """The capture time limits in the form adapters take."""
@@ -213,6 +225,28 @@ class BrowserSettings(_Strict):
             step_ms=ms(self.step_timeout),
             scroll_idle_ms=ms(self.scroll_idle_timeout),
         )
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT, e.g. '127.0.0.1:8470'")
+    return value
+
+
+class WebSettings(_Strict):
+    """``[web]``: where `civicwatch run` serves the portal, /healthz and /metrics."""
+
+    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8470"
+    enabled: bool = True
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
 
 
 class CredentialSettings(_Strict):
@@ -338,6 +372,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     rules: RulesSettings = RulesSettings()
     alerts: AlertSettings = AlertSettings()
+    web: WebSettings = WebSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)
@@ -499,3 +534,10 @@ def _child_model(model: Any, part: Any) -> Any:
             return None
         annotation = args[0]
     return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def systemd_environment() -> tuple[str | None, float | None]:
+    """systemd's notify socket and watchdog interval (seconds), when run as a Type=notify unit."""
+    socket_path = os.environ.get("NOTIFY_SOCKET")
+    usec = os.environ.get("WATCHDOG_USEC")
+    return socket_path, (int(usec) / 1_000_000 if usec and usec.isdigit() else None)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pyotp
 from playwright.async_api import Page, Response
 
-from agent.errors import Blocked, ConfigError, LoginFailed, SiteUnavailable
+from agent.errors import Blocked, ConfigError, LoginFailed, LoginRequired, SiteUnavailable
 from flows.base import (
     AccountSpec,
     Artifact,
@@ -84,9 +84,7 @@ class GenericAdapter:
         if await self._signed_in(page, steps):
             return LoginOutcome.REUSED
         if credentials is None:
-            raise LoginFailed(
-                f"account {self.account.id!r} needs a login but has no [accounts.credentials]"
-            )
+            raise LoginRequired(f"account {self.account.id!r} is not signed in and needs its credentials")
         await self._submit_login(page, steps, credentials)
         self._on_account_page = False
         return LoginOutcome.FRESH

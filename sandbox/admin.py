@@ -34,6 +34,8 @@ class AccountPatch(_In):
     down: bool | None = None
     delay_ms: int | None = None
     hang: bool | None = None
+    jsloop: bool | None = None
+    dialogs: bool | None = None
     avatar_color: str | None = None
 
 

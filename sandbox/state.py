@@ -56,6 +56,10 @@ class SbAccount:
     delay_ms: int = 0
     #: the page embeds a resource that never finishes loading
     hang: bool = False
+    #: the page runs a JavaScript loop that never ends
+    jsloop: bool = False
+    #: the page opens alert() dialogs in a storm
+    dialogs: bool = False
     posts: list[SbPost] = field(default_factory=list)  # newest first
 
     def post(self, post_id: str) -> SbPost:

@@ -217,3 +217,36 @@ class DeliveryAttempt(SQLModel, table=True):
     result: str = Field(max_length=10)  # sent failed
     error: str | None = None
     duration_ms: int = 0
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Each time civicwatch submitted credentials to a site (to cap attempts, avoid lockouts)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True, max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    outcome: str = Field(max_length=16)  # ok refused blocked error
+    #: keyed hash of the credentials used (never the credentials): a new password lifts a pause
+    credentials: str = Field(max_length=32)
+    run_id: str | None = Field(default=None, max_length=40)
+
+
+class ScheduledRun(SQLModel, table=True):
+    """The daemon's plan: when each account runs next (read by `civicwatch status`)."""
+
+    account_id: str = Field(primary_key=True, max_length=64)
+    schedule: str = Field(max_length=100)
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Heartbeat(SQLModel, table=True):
+    """The running daemon's sign of life."""
+
+    id: int = Field(default=1, primary_key=True)
+    pid: int
+    host: str = Field(max_length=200)
+    version: str = Field(max_length=40)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    beat_at: datetime = Field(sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

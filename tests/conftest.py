@@ -64,7 +64,7 @@ def run_async(make: Callable[[], Awaitable[T]]) -> T:
 @pytest.fixture(scope="session")
 def shared_browser() -> Iterator[BrowserHost]:
     """One Chromium for tests that drive adapters directly (each test gets fresh contexts)."""
-    host = BrowserHost(BrowserSettings(allowed_hosts=["127.0.0.1"]))
+    host = BrowserHost(BrowserSettings(allowed_hosts=["127.0.0.1"], keep_warm=True, recycle_after=10_000))
     yield host
     run_async(host.close)
 

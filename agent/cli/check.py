@@ -26,8 +26,11 @@ def _line(report: RunReport) -> str:
 @click.argument("account_ids", nargs=-1)
 @click.option("--all", "all_accounts", is_flag=True, help="Check every enabled account.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per run (JSON Lines).")
+@click.option("--force-login", is_flag=True,
+              help="Sign in even if the login guard is pausing attempts (after you fixed the password).")
 @pass_app
-def check(app: AppContext, account_ids: tuple[str, ...], all_accounts: bool, as_json: bool) -> None:
+def check(app: AppContext, account_ids: tuple[str, ...], all_accounts: bool, as_json: bool,
+          force_login: bool) -> None:
     """Capture the named accounts (or --all) now, in one browser."""
     if all_accounts == bool(account_ids):
         raise click.UsageError("name one or more account ids, or use --all (not both)")
@@ -45,7 +48,7 @@ def check(app: AppContext, account_ids: tuple[str, ...], all_accounts: bool, as_
 
     services = open_services(settings)
     try:
-        reports = asyncio.run(run_checks(services, accounts, emit))
+        reports = asyncio.run(run_checks(services, accounts, emit, force_login))
     finally:
         services.close()
     if any(r.status != "ok" for r in reports):

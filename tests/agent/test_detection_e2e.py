@@ -24,12 +24,12 @@ Check = Callable[..., RunReport]
 def check(config_file: Path, shared_browser: BrowserHost) -> Check:
     """Run one account through the real runner (shared Chromium); returns its report."""
 
-    def run(account_id: str, config: Path = config_file) -> RunReport:
+    def run(account_id: str, config: Path = config_file, force_login: bool = False) -> RunReport:
         settings = load_settings(config)
         services = open_services(settings)
 
         async def go() -> RunReport:
-            return await Runner(services, shared_browser).check(settings.account(account_id))
+            return await Runner(services, shared_browser).check(settings.account(account_id), force_login)
 
         try:
             return run_async(go)
@@ -112,7 +112,11 @@ def test_a_changed_password_is_login_failed_and_recovery_resolves_it(check: Chec
     assert failed.status == "failed" and new(failed) == [("login_failed", "account")]
     assert "Wrong username or password" in failed.findings[0]["summary"]
     site.admin.patch_account("police", password="police-demo-pass-4418")
-    assert check("police").status == "ok"
+    attempts = site.admin.account("police")["login_attempts"]
+    paused = check("police")
+    assert paused.status == "failed" and "not signing in" in (paused.error or "")
+    assert site.admin.account("police")["login_attempts"] == attempts  # the site was not touched
+    assert check("police", force_login=True).status == "ok"
     services = open_services(settings)
     with services.db.session() as s:
         [row] = store.query(s, account="police", kind="login_failed")

@@ -36,18 +36,13 @@ def capture(settings: Settings, account: Account, visitor: bool = False) -> Capt
 
     async def go() -> Capture:
         adapter = registry.get(account.platform)(account, settings.browser.limits())
-        owner = await _host.new_context()
-        anon = await _host.new_context()
-        try:
+        async with _host.context() as owner, _host.context() as anon:
             page = await owner.new_page()
             creds = account.credentials.resolved() if account.credentials else None
             outcome = await adapter.login(page, creds)
             result = await adapter.snapshot(page)
             seen = await adapter.visitor_view(await anon.new_page()) if visitor else None
             return Capture(result, outcome, seen)
-        finally:
-            await owner.close()
-            await anon.close()
 
     return run_async(go)
 

@@ -1,0 +1,1 @@
+"""The HTTP side of civicwatch: health, metrics, and the clerk portal."""

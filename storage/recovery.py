@@ -1,0 +1,37 @@
+"""After a crash (kill -9, power loss): put the archive back in a consistent state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from storage.archive import Archive
+from storage.models import Artifact, Run
+
+
+@dataclass
+class Recovery:
+    interrupted: list[str] = field(default_factory=list)
+    temp_files: int = 0
+    missing_blobs: list[str] = field(default_factory=list)
+
+
+def recover(archive: Archive, now: datetime) -> Recovery:
+    """Mark runs left ``running`` as interrupted, delete orphan temp files, check their blobs."""
+    result = Recovery()
+    with archive.db.session() as s:
+        result.interrupted = list(s.exec(select(Run.id).where(Run.status == "running")).all())
+        if result.interrupted:
+            s.exec(  # type: ignore[call-overload]
+                update(Run).where(col(Run.id).in_(result.interrupted))
+                .values(status="interrupted", finished_at=now,
+                        error="the process stopped during this run (crash, kill or power loss)")
+            )
+        shas = s.exec(select(Artifact.sha256).where(col(Artifact.run_id).in_(result.interrupted))).all() \
+            if result.interrupted else []
+    result.temp_files = archive.blobs.remove_temp_files()
+    result.missing_blobs = [sha for sha in set(shas) if not archive.blobs.exists(sha)]
+    return result
