@@ -1,0 +1,196 @@
+"""`civicwatch run` as a real process: scheduling, health, reload, stop, and crash recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from agent.settings import load_settings
+from storage.db import Database
+from storage.models import Artifact, Run
+from tests.conftest import Site, edit_config, run_cli, set_key
+from tests.agent.test_robustness import chromium_pids
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll until ``condition()`` is truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class DaemonProcess:
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        text = config.read_text()
+        if "[web]" not in text:
+            config.write_text(text + f'\n[web]\nlisten = "127.0.0.1:{self.port}"\n')
+        self.log = config.parent / "daemon.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DaemonProcess:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(self.config), "run"],
+                                         stdout=log, stderr=subprocess.STDOUT)
+        wait_for(self._up, 60, "the daemon's /healthz")
+        return self
+
+    def _up(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log.read_text()}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code in (200, 503)
+        except httpx.HTTPError:
+            return False
+
+    def health(self) -> dict[str, Any]:
+        return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5).json()
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+
+    def send(self, signum: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def wait_exit(self, timeout: float) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def daemon(config_file: Path) -> Iterator[DaemonProcess]:
+    process = DaemonProcess(config_file)
+    yield process
+    process.stop()
+
+
+def runs(config: Path) -> list[Run]:
+    db = Database(load_settings(config).agent.sqlalchemy_url())
+    try:
+        with db.session() as s:
+            return list(s.exec(select(Run).order_by(Run.started_at)).all())
+    finally:
+        db.dispose()
+
+
+def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metrics(
+    daemon: DaemonProcess, config_file: Path
+) -> None:
+    daemon.start()
+    health = wait_for(lambda: (h := daemon.health()) and all(a["last_success"] for a in h["accounts"].values()) and h,
+                      120, "a first successful run of every account")
+    assert health["status"] == "ok" and health["scheduler"] == {"running": True, "jobs": 3}
+    assert all(a["next_run"] for a in health["accounts"].values())
+    metrics = daemon.metrics()
+    assert 'civicwatch_runs_total{account="parks",status="ok"} 1.0' in metrics
+    assert 'civicwatch_findings_open{kind="unauthorized_author"} 1.0' in metrics
+    assert "civicwatch_run_duration_seconds_bucket" in metrics
+    status = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
+    assert status["daemon"]["running"] is True
+    assert {a["account"]: a["last_run"]["status"] for a in status["accounts"]} == {
+        "parks": "ok", "library": "ok", "police": "ok"}
+    assert all(a["next_run"] for a in status["accounts"])
+    daemon.send(signal.SIGTERM)
+    assert daemon.wait_exit(60) == 0
+    wait_for(lambda: not chromium_pids_of_daemon(), 20, "Chromium to exit")
+    stopped = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
+    assert stopped["daemon"]["running"] is False
+
+
+def chromium_pids_of_daemon() -> list[int]:
+    return [pid for pid in all_chromium() if pid not in chromium_pids()]
+
+
+def all_chromium() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if b"chrom" in Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")[0]:
+                    pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def test_sighup_reloads_jobs_and_refuses_a_broken_file(daemon: DaemonProcess, config_file: Path) -> None:
+    daemon.start()
+    wait_for(lambda: len(runs(config_file)) == 3, 120, "the first runs")
+    set_key(config_file, "police", "enabled", "false")
+    set_key(config_file, "parks", "schedule", '"every 6h"')
+    daemon.send(signal.SIGHUP)
+    wait_for(lambda: daemon.health()["scheduler"]["jobs"] == 2, 30, "the police job to be removed")
+    good = config_file.read_text()
+    config_file.write_text(good + "\nthis is not toml\n")
+    daemon.send(signal.SIGHUP)
+    wait_for(lambda: "reload refused" in daemon.log.read_text(), 30, "the refusal in the log")
+    assert daemon.health()["status"] == "ok" and daemon.health()["scheduler"]["jobs"] == 2
+    config_file.write_text(good)
+    status = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
+    schedules = {a["account"]: a["schedule"] for a in status["accounts"]}
+    assert schedules["parks"] == "every 6h"
+
+
+def test_sigterm_during_a_capture_stops_within_the_grace_and_records_the_run(
+    daemon: DaemonProcess, config_file: Path, site: Site
+) -> None:
+    edit_config(config_file, "[agent]\n", '[agent]\nshutdown_grace = "2s"\n')
+    for slug in ("parks", "library", "police"):
+        site.admin.patch_account(slug, delay_ms=4000)
+    daemon.start()
+    wait_for(lambda: any(r.status == "running" for r in runs(config_file)), 60, "a capture in progress")
+    started = time.monotonic()
+    daemon.send(signal.SIGTERM)
+    assert daemon.wait_exit(60) == 0
+    assert time.monotonic() - started < 30
+    assert {r.status for r in runs(config_file)} <= {"ok", "failed", "interrupted"}
+    assert any(r.status == "interrupted" for r in runs(config_file))
+
+
+def test_kill_9_mid_capture_is_repaired_on_the_next_start(daemon: DaemonProcess, config_file: Path, site: Site) -> None:
+    site.admin.patch_account("library", delay_ms=3000)
+    daemon.start()
+    victim = wait_for(lambda: next((r for r in runs(config_file) if r.status == "running"), None), 60, "a running capture")
+    daemon.send(signal.SIGKILL)
+    daemon.wait_exit(10)
+    data_dir = load_settings(config_file).agent.data_dir
+    (data_dir / "blobs" / "tmp" / ".tmp-0123456789abcdef-deadbeef").write_bytes(b"half a screenshot")
+    site.admin.patch_account("library", delay_ms=0)
+    daemon.start()
+    rerun = wait_for(lambda: [r for r in runs(config_file) if r.account_id == victim.account_id and r.status == "ok"
+                              and r.started_at > victim.started_at], 120, "the interrupted account to run again")
+    assert rerun
+    after = {r.id: r for r in runs(config_file)}
+    assert after[victim.id].status == "interrupted" and "stopped during this run" in (after[victim.id].error or "")
+    assert list((data_dir / "blobs" / "tmp").iterdir()) == []
+    db = Database(load_settings(config_file).agent.sqlalchemy_url())
+    with db.session() as s:
+        shas = {a.sha256 for a in s.exec(select(Artifact)).all()}
+    db.dispose()
+    assert shas and all((data_dir / "blobs" / sha[:2] / sha[2:4] / sha).exists() for sha in shas)
