@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
 from agent import __version__
@@ -31,6 +32,7 @@ from agent.alerts.sender import Sender
 from agent.browser import BrowserHost
 from agent.errors import ConfigError
 from agent.metrics import Metrics
+from agent.retention import run_disposition
 from agent.runner import Runner
 from agent.schedule import AccountJobs
 from agent.services import Services, open_services
@@ -92,6 +94,11 @@ class Daemon:
         await self._recover()
         self.scheduler.start()
         await self._sync_jobs()
+        retention = self.settings.retention.schedule
+        self.scheduler.add_job(self._retention_job, CronTrigger(hour=retention.hour, minute=retention.minute,
+                                                                 timezone=ZoneInfo(tz)),
+                               id="retention", replace_existing=True, coalesce=True, max_instances=1,
+                               misfire_grace_time=6 * 3600)
         for signum, handler in ((signal.SIGTERM, self.request_stop), (signal.SIGINT, self.request_stop),
                                 (signal.SIGHUP, lambda: loop.create_task(self.reload()))):
             loop.add_signal_handler(signum, handler)
@@ -220,6 +227,11 @@ class Daemon:
                 self.metrics.browser_restarts.inc(self.browser.crashes - self._crashes_seen)
                 self._crashes_seen = self.browser.crashes
             await asyncio.to_thread(self._persist_schedule)
+
+    async def _retention_job(self) -> None:
+        results = await asyncio.to_thread(run_disposition, self.services, utcnow())
+        deleted = sum(len(r.runs) for r in results)
+        log.info("retention: disposition done for %d account(s), %d run(s) deleted", len(results), deleted)
 
     async def _sender_loop(self) -> None:
         last_scheduled = 0.0

@@ -37,7 +37,7 @@ from agent import redact
 from agent.detect.config import Kind, PolicySettings, RulesSettings
 from agent.detect.content.hits import Severity
 from agent.errors import ConfigError
-from agent.units import DailyTime, Duration, ScheduleSpec, parse_schedule
+from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.selectors import LoginSteps, SelectorMap
 
@@ -227,6 +227,32 @@ class BrowserSettings(_Strict):
         )
 
 
+def _retention(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "permanent":
+        return "permanent"
+    return value
+
+
+Retain = Annotated[Literal["permanent"] | Duration, BeforeValidator(_retention)]
+
+
+class RetentionSettings(_Strict):
+    """``[retention]``: how long records are kept after they stop being current."""
+
+    #: "permanent" or a duration such as "3y"
+    default: Retain = "permanent"
+    #: per department, e.g. { Police = "7y" }
+    departments: dict[str, Retain] = {}
+    #: when the daemon runs the disposition job ("daily HH:MM", city time)
+    schedule: DailyTime = parse_daily("daily 03:30")
+
+    def for_account(self, account: Account) -> Literal["permanent"] | timedelta:
+        """The account's own ``retain``, else its department's, else the default."""
+        if account.retain is not None:
+            return account.retain
+        return self.departments.get(account.department, self.default)
+
+
 def _check_listen(value: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -335,6 +361,8 @@ class Account(_Strict):
     schedule: ScheduleSpec = parse_schedule("every 1h")
     max_posts: int = Field(50, ge=1, le=2000)
     enabled: bool = True
+    #: records retention for this account: "permanent" or e.g. "3y" (default: [retention])
+    retain: Retain | None = None
     credentials: CredentialSettings | None = None
     login: LoginSteps | None = None
     selectors: SelectorMap | None = None
@@ -373,6 +401,7 @@ class Settings(BaseSettings):
     rules: RulesSettings = RulesSettings()
     alerts: AlertSettings = AlertSettings()
     web: WebSettings = WebSettings()
+    retention: RetentionSettings = RetentionSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)

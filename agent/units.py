@@ -43,14 +43,15 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """The shortest exact text for a duration: 5400 s -> '1h30m'; pure."""
+    """The way people write it: 5400 s -> '1h30m', 30 days -> '30d', 3 years -> '3y'; pure."""
     seconds = value.total_seconds()
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
+    if seconds % _UNIT_SECONDS["y"] == 0:
+        return f"{int(seconds // _UNIT_SECONDS['y'])}y"
     out = []
-    for unit in ("w", "d", "h", "m", "s"):
-        size = _UNIT_SECONDS[unit]
-        count, seconds = divmod(seconds, size)
+    for unit in ("d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNIT_SECONDS[unit])
         if count:
             out.append(f"{int(count)}{unit}")
     return "".join(out) or "0s"

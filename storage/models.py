@@ -250,3 +250,32 @@ class Heartbeat(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime)
     beat_at: datetime = Field(sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """The append-only, hash-chained audit log: who viewed, searched, exported, deleted what."""
+
+    __table_args__ = (UniqueConstraint("prev_hash"),)
+
+    seq: int = Field(primary_key=True)  # 1, 2, 3…; never reused
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=40, index=True)
+    target: str = Field(default="", max_length=500)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: the previous entry's hash (64 zeros for the first); unique, so the chain cannot fork
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class LegalHold(SQLModel, table=True):
+    """A legal hold: nothing of the account is disposed of while it is active."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True, max_length=64)
+    case: str = Field(max_length=200)
+    reason: str = ""
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    released_by: str | None = Field(default=None, max_length=200)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

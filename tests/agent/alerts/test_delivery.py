@@ -17,7 +17,7 @@ from agent.alerts.delivery import scheduled_alerts
 from agent.errors import LoginFailed
 from storage.models import DeliveryAttempt, Notification
 from tests.agent.alerts.conftest import SmtpSink, WebhookSink
-from tests.agent.alerts.world import World, make_world, post
+from tests.world import World, make_world, post
 
 HOSTILE = "<script>alert(1)</script> **bold** [click](https://evil.example/x) call 555-867-5309"
 
