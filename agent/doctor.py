@@ -1,0 +1,154 @@
+"""`civicwatch doctor`: is this installation healthy, and if not, what to do about it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+
+from agent.browser import BrowserHost
+from agent.errors import CivicwatchError
+from agent.services import Services
+from storage.clock import utcnow
+from storage.db import Database
+from storage.models import Heartbeat
+
+_GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok warn fail
+    detail: str
+    fix: str = ""
+
+
+def _browser(services: Services) -> Check:
+    async def probe() -> str:
+        host = BrowserHost(services.settings.browser)
+        try:
+            async with asyncio.timeout(60), host.context() as context:
+                page = await context.new_page()
+                await page.set_content("<h1 id=ok>ok</h1>")
+                await page.screenshot()
+                return f"Chromium {host.version} at {host.executable} starts and renders"
+        finally:
+            await host.close()
+
+    try:
+        return Check("browser", "ok", asyncio.run(probe()))
+    except TimeoutError:
+        return Check("browser", "fail", "Chromium did not start and render within 60 s",
+                     "check `civicwatch browser path`; run as a non-root user or keep --no-sandbox")
+    except CivicwatchError as exc:
+        return Check("browser", "fail", exc.message,
+                     "install Chromium (docs/install.md) or set [browser] executable_path")
+
+
+def _database(services: Services) -> Check:
+    db: Database = services.db
+    try:
+        version = db.schema_version()
+    except Exception as exc:  # noqa: BLE001 - any driver error is a finding of the doctor
+        return Check("database", "fail", f"cannot query {db.describe()}: {str(exc).splitlines()[0]}",
+                     "check [agent] database_url and that the database server is reachable")
+    if version != Database.head_version():
+        return Check("database", "warn", f"schema at {version}, this civicwatch expects {Database.head_version()}",
+                     "start civicwatch once (it migrates at start)")
+    if db.is_sqlite:
+        with db.engine.connect() as conn:
+            mode = conn.execute(text("PRAGMA journal_mode")).scalar()
+            sync = conn.execute(text("PRAGMA synchronous")).scalar()
+            quick = conn.execute(text("PRAGMA quick_check")).scalar()
+        if quick != "ok":
+            return Check("database", "fail", f"SQLite reports corruption: {quick}",
+                         "restore the last backup (docs/operations.md)")
+        if mode != "wal" or sync != 2:
+            return Check("database", "warn", f"SQLite journal_mode={mode}, synchronous={sync}",
+                         "expected WAL and FULL; is another program opening the database?")
+    return Check("database", "ok", f"{db.describe()}, schema {version}")
+
+
+def _storage(services: Services) -> Check:
+    data_dir = services.settings.agent.data_dir
+    try:
+        probe = services.archive.blobs.put(f"civicwatch doctor {utcnow().isoformat()}".encode())
+        services.archive.blobs.remove(probe.sha256)
+    except CivicwatchError as exc:
+        return Check("storage", "fail", exc.message, f"make {data_dir} writable by the civicwatch user")
+    free = shutil.disk_usage(data_dir).free
+    if free < _GIB // 2:
+        return Check("storage", "fail", f"only {free / _GIB:.1f} GiB free under {data_dir}",
+                     "free disk space, or move data_dir to a larger volume")
+    if free < 5 * _GIB:
+        return Check("storage", "warn", f"{free / _GIB:.1f} GiB free under {data_dir}", "plan for more space")
+    return Check("storage", "ok", f"blob store writable, {free / _GIB:.0f} GiB free under {data_dir}")
+
+
+def _keys(services: Services) -> Check:
+    directory = services.settings.agent.data_dir / "keys"
+    loose = [p.name for p in directory.glob("*") if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    if loose:
+        return Check("keys", "fail", f"readable by other users: {', '.join(loose)}", f"chmod 600 {directory}/*")
+    return Check("keys", "ok", f"{directory} readable by this user only")
+
+
+def _channels(services: Services) -> Check:
+    from agent.alerts.channels import build_channels
+
+    routes = services.settings.alerts.routes
+    if not routes:
+        return Check("alerts", "warn", "no [[alerts.routes]]: nobody is told about findings",
+                     "configure a route (docs/alerts.md)")
+    channels = build_channels(services.settings.alerts)
+    broken = [f"{c.route}: {c.label} ({c.problem})" for c in channels.values() if not c.usable]
+    if broken:
+        return Check("alerts", "fail", "disabled channels: " + "; ".join(broken),
+                     "fix the channel URL or its secret; then `civicwatch alerts test`")
+    return Check("alerts", "ok", f"{len(channels)} channel(s) on {len(routes)} route(s); "
+                                 "send a test with `civicwatch alerts test`")
+
+
+def _clock(_: Services) -> Check:
+    now = datetime.now(UTC)
+    if now.year < 2025:
+        return Check("clock", "fail", f"the system clock says {now:%Y-%m-%d}", "set the clock / enable NTP")
+    timedatectl = shutil.which("timedatectl")
+    if timedatectl:
+        result = subprocess.run([timedatectl, "show", "-p", "NTPSynchronized", "--value"],
+                                capture_output=True, text=True, timeout=10, check=False)
+        if result.stdout.strip() == "no":
+            return Check("clock", "warn", "the clock is not NTP-synchronised",
+                         "enable time sync (timedatectl set-ntp true): evidence times depend on it")
+    return Check("clock", "ok", f"{now:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _daemon(services: Services) -> Check:
+    with services.db.session() as s:
+        beat = s.get(Heartbeat, 1)
+    if beat is None:
+        return Check("daemon", "warn", "has never run", "start it: `civicwatch run` (or the systemd unit)")
+    age = (utcnow() - beat.beat_at).total_seconds()
+    if beat.stopped_at is not None or age > 120:
+        return Check("daemon", "warn", f"not running (last heartbeat {int(age)} s ago, pid {beat.pid})",
+                     "start it: `systemctl start civicwatch` or `civicwatch run`")
+    return Check("daemon", "ok", f"running, pid {beat.pid} on {beat.host}")
+
+
+CHECKS: tuple[Callable[[Services], Check], ...] = (_database, _storage, _keys, _browser, _channels, _clock, _daemon)
+
+
+def diagnose(services: Services) -> list[Check]:
+    return [check(services) for check in CHECKS]
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0

@@ -1,0 +1,178 @@
+"""Soak test: the daemon against the sandbox, many accounts on short intervals, for a while.
+
+    .venv/bin/python bench/soak.py --accounts 20 --minutes 15
+
+Samples, every 15 s: the process tree's RSS and PSS (Chromium included), the daemon's open
+file descriptors, the number of Chromium processes; and at the end the schedule lag (how
+late each run started against its schedule). A healthy daemon is flat after warm-up.
+Writes bench/results/soak-<time>.json and prints a summary. Run on demand, not in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandbox.app import create_app  # noqa: E402
+from sandbox.seed import bench_accounts  # noqa: E402
+from sandbox.server import ThreadedServer  # noqa: E402
+from sandbox.state import SandboxState  # noqa: E402
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def memory_kb(pid: int, field: str) -> int:
+    path = "smaps_rollup" if field == "Pss" else "status"
+    try:
+        for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+            if line.startswith(field + ":") or line.startswith("Vm" + field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def sample(pid: int) -> dict[str, float]:
+    pids = tree(pid)
+    chromium = [p for p in pids if b"chrom" in _cmd(p)]
+    return {
+        "t": time.time(),
+        "rss_mb": sum(memory_kb(p, "RSS") for p in pids) / 1024,
+        "pss_mb": sum(memory_kb(p, "Pss") for p in pids) / 1024,
+        "daemon_rss_mb": memory_kb(pid, "RSS") / 1024,
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+        "chromium_processes": len(chromium),
+    }
+
+
+def _cmd(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return b""
+
+
+def write_config(work: Path, base_url: str, accounts: int, web_port: int, concurrency: int) -> Path:
+    secrets = work / "secrets"
+    secrets.mkdir()
+    lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
+             '[browser]\nallowed_hosts = ["127.0.0.1"]\n', f'[web]\nlisten = "127.0.0.1:{web_port}"\n']
+    for i in range(accounts):
+        slug = f"bench{i:03d}"
+        (secrets / slug).write_text(f"{slug}-pass")
+        lines.append(f'[[accounts]]\nid = "{slug}"\nname = "Springfield Department {i:03d}"\nplatform = "sandbox"\n'
+                     f'url = "{base_url}/p/{slug}"\nschedule = "every 1m"\nmax_posts = 20\n'
+                     f'[accounts.credentials]\nusername = "{slug}@springfield.example"\n'
+                     f'password = "file:{secrets / slug}"\n')
+    config = work / "civicwatch.toml"
+    config.write_text("\n".join(lines))
+    return config
+
+
+def schedule_lag(db_path: Path) -> list[float]:
+    """Seconds between consecutive runs of an account beyond its 60 s interval."""
+    import sqlite3
+
+    rows = sqlite3.connect(db_path).execute(
+        "SELECT account_id, started_at FROM run WHERE status != 'running' ORDER BY account_id, started_at").fetchall()
+    lags, previous = [], {}
+    for account, started in rows:
+        at = datetime.fromisoformat(started).timestamp()
+        if account in previous:
+            lags.append(max(0.0, at - previous[account] - 60))
+        previous[account] = at
+    return lags
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--posts", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=15)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--every", type=float, default=15, help="seconds between samples")
+    args = parser.parse_args()
+
+    state = SandboxState()
+    state.replace(*bench_accounts(args.accounts, args.posts, comments=2))
+    with ThreadedServer(create_app(state)) as sandbox, tempfile.TemporaryDirectory(prefix="civicwatch-soak-") as tmp:
+        work = Path(tmp)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = write_config(work, sandbox.base_url, args.accounts, port, args.concurrency)
+        log = (work / "daemon.log").open("wb")
+        daemon = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(config), "run"],
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        samples = []
+        deadline = time.time() + args.minutes * 60
+        try:
+            while time.time() < deadline and daemon.poll() is None:
+                samples.append(sample(daemon.pid))
+                s = samples[-1]
+                print(f"{len(samples) * args.every:>6.0f}s  tree RSS {s['rss_mb']:7.1f} MB  PSS {s['pss_mb']:7.1f} MB  "
+                      f"daemon RSS {s['daemon_rss_mb']:6.1f} MB  fds {s['fds']:4d}  chromium {s['chromium_processes']:3d}",
+                      flush=True)
+                time.sleep(args.every)
+        finally:
+            daemon.terminate()
+            daemon.wait(120)
+        lags = schedule_lag(work / "var" / "civicwatch.db")
+        import sqlite3
+
+        statuses = dict(sqlite3.connect(work / "var" / "civicwatch.db").execute(
+            "SELECT status, count(*) FROM run GROUP BY status").fetchall())
+    warm = samples[len(samples) // 3:] or samples
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": f"{os.cpu_count()} CPU, {os.uname().sysname} {os.uname().release}",
+        "accounts": args.accounts, "minutes": args.minutes, "concurrency": args.concurrency,
+        "runs": statuses,
+        "after_warm_up": {
+            key: {"min": round(min(s[key] for s in warm), 1), "max": round(max(s[key] for s in warm), 1)}
+            for key in ("rss_mb", "pss_mb", "daemon_rss_mb", "fds", "chromium_processes")
+        },
+        "schedule_lag_seconds": {
+            "p50": round(statistics.median(lags), 1) if lags else None,
+            "p95": round(statistics.quantiles(lags, n=20)[18], 1) if len(lags) >= 20 else None,
+            "max": round(max(lags), 1) if lags else None,
+        },
+        "samples": samples,
+    }
+    out = ROOT / "bench" / "results" / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
