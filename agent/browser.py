@@ -173,14 +173,19 @@ class BrowserHost:
             self._browser = None
 
     @asynccontextmanager
-    async def context(self, storage_state: dict[str, Any] | None = None) -> AsyncIterator[BrowserContext]:
-        """A fresh, isolated context for one capture, closed (within a bound) afterwards."""
+    async def context(
+        self, storage_state: dict[str, Any] | None = None, har: Path | None = None
+    ) -> AsyncIterator[BrowserContext]:
+        """A fresh, isolated context for one capture, closed (within a bound) afterwards.
+
+        With ``har``, the context's traffic (bodies included) is written there on close.
+        """
         if self._idle_close is not None:
             self._idle_close.cancel()
             self._idle_close = None
         self.active += 1
         try:
-            context = await self.new_context(storage_state)
+            context = await self.new_context(storage_state, har)
             try:
                 yield context
             finally:
@@ -216,10 +221,11 @@ class BrowserHost:
         if self.active == 0:
             await self.close_browser()
 
-    async def new_context(self, storage_state: dict[str, Any] | None = None) -> BrowserContext:
+    async def new_context(self, storage_state: dict[str, Any] | None = None, har: Path | None = None) -> BrowserContext:
         """A fresh, isolated context (no cookies unless a saved session is given)."""
         browser = await self.browser()
         s = self.settings
+        recording: dict[str, Any] = {"record_har_path": str(har), "record_har_content": "embed"} if har else {}
         try:
             context = await browser.new_context(
                 viewport={"width": s.viewport_width, "height": s.viewport_height},
@@ -227,6 +233,7 @@ class BrowserHost:
                 storage_state=storage_state,  # type: ignore[arg-type]
                 service_workers="block",
                 accept_downloads=False,
+                **recording,
             )
         except PlaywrightError as exc:
             raise BrowserUnavailable(f"cannot open a browser context: {str(exc).splitlines()[0]}") from exc

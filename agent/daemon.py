@@ -123,6 +123,9 @@ class Daemon:
 
     async def _recover(self) -> None:
         result = await asyncio.to_thread(recover, self.services.archive, utcnow())
+        for run_id in result.interrupted:
+            await asyncio.to_thread(self.runner.recorder.interrupted, run_id,
+                                    "the process stopped during this run (crash, kill or power loss)")
         requeued = await asyncio.to_thread(self.sender.outbox.requeue_stale, utcnow())
         if result.interrupted:
             log.warning("marked %d run(s) interrupted by the last stop; their accounts run again now: %s",

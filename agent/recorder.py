@@ -9,6 +9,7 @@ without blobs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -18,6 +19,7 @@ from agent.detect import AccountPolicy, Detection, History, detect, detect_failu
 from agent.detect.config import OPERATIONAL_KINDS, PolicySettings
 from agent.detect.content.rules import ContentRules
 from agent.detect.model import EVENT_KINDS
+from agent.evidence.manifests import seal
 from agent.errors import CivicwatchError
 from agent.records import observations, profile_input
 from agent.redact import redact
@@ -41,6 +43,8 @@ class Captured:
     login: LoginOutcome
     visitor: VisitorCapture | None
     visitor_error: str | None
+    #: the capture's network traffic as a WARC file
+    warc: Artifact | None = None
 
 
 @dataclass
@@ -115,6 +119,7 @@ class Recorder:
         )
         artifacts = list(captured.result.artifacts)
         artifacts += captured.visitor.artifacts if captured.visitor else []
+        artifacts += [captured.warc] if captured.warc else []
         artifacts.append(Artifact("snapshot", "application/json", snapshot.to_json_bytes(), snapshot.final_url))
         captures = self._store_blobs(artifacts)
         policy = account_policy(account, self.settings.policy)
@@ -130,7 +135,7 @@ class Recorder:
             archive.record_items(session, run.id, account.id, "comment", comments, detection.gone_comments, now)
             if detection.structure_ok:  # an unreadable page says nothing about the profile
                 archive.record_profile(session, run.id, account.id, profile_input(snapshot), now)
-            archive.complete_run(
+            finished = archive.complete_run(
                 session, run.id, status="ok", final_url=snapshot.final_url,
                 browser_version=snapshot.browser_version, user_agent=snapshot.user_agent,
                 viewport=f"{snapshot.viewport[0]}x{snapshot.viewport[1]}",
@@ -139,12 +144,25 @@ class Recorder:
                 snapshot_sha256=artifacts[-1].sha256, rules_version=self.rules.version,
             )
             recorded = self._record_findings(session, run.id, account.id, detection)
+            self.seal(session, finished, now)
         return RunReport(
             run_id=run.id, account=account.id, status="ok",
             captures=[_capture_json(c) for c in captures],
             posts_seen=len(posts), posts_new=len(post_changes.new),
             findings=[finding_json(r) for r in recorded],
         )
+
+    def seal(self, session: Session, run: Run, now: datetime) -> None:
+        """Sign the run's manifest into its account's chain, in the run's own transaction."""
+        settings = self.settings
+        seal(session, run, self.services.signer, settings.agent.operator, settings.evidence.tsa_url is not None, now)
+
+    def interrupted(self, run_id: str, reason: str) -> None:
+        """Record a run that could not finish, and seal what it established."""
+        now = utcnow()
+        with self.archive.db.session() as session:
+            run = self.archive.complete_run(session, run_id, status="interrupted", error=reason)
+            self.seal(session, run, now)
 
     def history(self, account_id: str) -> History:
         """What earlier runs recorded for the account."""
@@ -202,7 +220,9 @@ class Recorder:
         now = utcnow()
         with self.archive.db.session() as session:
             recorded = findings.record(session, account.id, run.id, [draft], now)
-            self.archive.complete_run(session, run.id, status="failed", error=message, error_code=exc.code)
+            finished = self.archive.complete_run(session, run.id, status="failed", error=message,
+                                                 error_code=exc.code)
+            self.seal(session, finished, now)
             failures = consecutive_failures(session, account.id)
             self.alerter.on_findings(session, recorded, consecutive_failures=failures, now=now)
         return RunReport(

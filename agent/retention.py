@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from agent.services import Services
 from agent.units import format_duration
-from storage import audit, holds
+from storage import audit, holds, manifest
 from storage.models import Run
 from storage.retention import Disposition, dispose
 
@@ -41,7 +41,9 @@ def run_disposition(services: Services, now: datetime, dry_run: bool = False,
         results.append(result)
         if not dry_run and not result.empty:
             why = f"past the retention period of {format_duration(retain)}; no legal hold"
-            audit.append(services.db, actor, "disposition", account_id, {**result.summary(), "why": why})
+            entry = audit.append(services.db, actor, "disposition", account_id, {**result.summary(), "why": why})
+            with services.db.session() as s:
+                manifest.mark_disposed(s, result.runs, entry.seq, now)
             log.info("retention: %s: deleted %d runs, %d findings, %d posts, %d comments, %d blobs", account_id,
                      len(result.runs), len(result.findings), len(result.posts), len(result.comments),
                      len(result.blobs))

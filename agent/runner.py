@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import shutil
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -36,11 +38,19 @@ from agent.services import Services
 from agent.settings import Account
 from flows import registry
 from flows.boundary import step, translate
-from flows.base import LoginOutcome, Platform, VisitorCapture
+from agent.evidence.warc import har_to_warc
+from flows.base import Artifact, LoginOutcome, Platform, VisitorCapture
 from storage.clock import utcnow
 from storage.models import Run
 
 log = logging.getLogger(__name__)
+
+
+def work_dir(data_dir: Path, run_id: str) -> Path:
+    """Scratch space for one run (HAR files), removed when the run ends."""
+    path = data_dir / "work" / run_id
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
 
 
 def new_run_id(now: datetime) -> str:
@@ -123,9 +133,35 @@ class Runner:
     # -- browser side ------------------------------------------------------------------
 
     async def _capture(self, account: Account, run_id: str, force_login: bool) -> Captured:
+        work = work_dir(self.settings.agent.data_dir, run_id)
+        try:
+            captured = await self._browse(account, run_id, force_login, work)
+            if self.settings.evidence.warc:
+                captured.warc = await asyncio.to_thread(self._warc, work, run_id, account, captured)
+            return captured
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _warc(self, work: Path, run_id: str, account: Account, captured: Captured) -> Artifact:
+        snapshot = captured.result.snapshot
+        info = {
+            "software": f"civicwatch/{__version__} (Playwright {playwright_version()}; Chromium {snapshot.browser_version})",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "operator": self.settings.agent.operator or "unspecified",
+            "hostname": socket.gethostname(),
+            "http-header-user-agent": snapshot.user_agent,
+            "isPartOf": f"civicwatch run {run_id}",
+            "description": f"{account.name} ({account.id}) {account.url}",
+        }
+        data = har_to_warc([work / "owner.har", work / "visitor.har"], f"{run_id}.warc.gz", info)
+        return Artifact("warc", "application/warc", data, account.url)
+
+    async def _browse(self, account: Account, run_id: str, force_login: bool, work: Path) -> Captured:
         adapter: Platform = registry.get(account.platform)(account, self.limits)
         sessions = self.services.sessions
-        async with self.browser.context(storage_state=sessions.load(account.id)) as owner:
+        har = (lambda name: work / name) if self.settings.evidence.warc else (lambda name: None)
+        async with self.browser.context(storage_state=sessions.load(account.id), har=har("owner.har")) as owner:
             async with step("opening a page"):
                 page = await owner.new_page()
             try:
@@ -138,7 +174,7 @@ class Runner:
                 async with step("reading the session to save"):
                     state = dict(await owner.storage_state())
                 sessions.save(account.id, state)  # refreshed cookies
-        visitor, visitor_error = await self._visitor_view(adapter)
+        visitor, visitor_error = await self._visitor_view(adapter, har("visitor.har"))
         return Captured(result, outcome, visitor, visitor_error)
 
     async def _login(
@@ -161,10 +197,10 @@ class Runner:
         await asyncio.to_thread(self.guard.record, account.id, creds, "ok", run_id, utcnow())
         return outcome
 
-    async def _visitor_view(self, adapter: Platform) -> tuple[VisitorCapture | None, str | None]:
+    async def _visitor_view(self, adapter: Platform, har: Path | None) -> tuple[VisitorCapture | None, str | None]:
         """The anonymous view; its failure is recorded but does not fail the run."""
         try:
-            async with self.browser.context() as context, step("opening the visitor page"):
+            async with self.browser.context(har=har) as context, step("opening the visitor page"):
                 return await adapter.visitor_view(await context.new_page()), None
         except CaptureError as exc:
             return None, exc.message
@@ -176,7 +212,7 @@ class Runner:
         return await asyncio.to_thread(self.recorder.failure, run, account, exc)
 
     def _interrupted(self, run_id: str) -> None:
-        self.archive.finish_run(run_id, status="interrupted", error="the run was cancelled")
+        self.recorder.interrupted(run_id, "the run was cancelled (civicwatch was stopping)")
 
 
 async def run_checks(

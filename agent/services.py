@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.errors import StorageError
+from agent.evidence.signing import Signer, load_signer
 from agent.keys import session_key
 from agent.sessions import SessionStore
 from agent.settings import Settings
@@ -21,6 +22,8 @@ class Services:
     sessions: SessionStore
     #: the installation's secret key (encrypts sessions, keys credential fingerprints)
     key: bytes
+    #: the Ed25519 key that signs manifests
+    signer: Signer
 
     def close(self) -> None:
         self.db.dispose()
@@ -38,4 +41,4 @@ def open_services(settings: Settings) -> Services:
     archive = Archive(db, BlobStore(data_dir / "blobs"))
     configured = settings.agent.session_key
     key = session_key(data_dir, configured.get_secret_value() if configured else None)
-    return Services(settings, db, archive, SessionStore(data_dir / "sessions", key), key)
+    return Services(settings, db, archive, SessionStore(data_dir / "sessions", key), key, load_signer(data_dir))

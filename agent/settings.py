@@ -275,6 +275,16 @@ class WebSettings(_Strict):
         return int(self.listen.rpartition(":")[2])
 
 
+class EvidenceSettings(_Strict):
+    """``[evidence]``: how captures are sealed."""
+
+    #: an RFC 3161 Time Stamping Authority: every manifest hash is stamped (later, if it is down)
+    tsa_url: str | None = None
+    tsa_timeout: Duration = timedelta(seconds=20)
+    #: record each capture's network traffic as a WARC file (ISO 28500)
+    warc: bool = True
+
+
 class CredentialSettings(_Strict):
     """``[accounts.credentials]``: secrets are references (env:, file:, cred:)."""
 
@@ -402,6 +412,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     web: WebSettings = WebSettings()
     retention: RetentionSettings = RetentionSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)

@@ -94,7 +94,7 @@ class VisitorView(_Frozen):
 
 
 ArtifactKind = Literal[
-    "screenshot", "dom", "visitor_screenshot", "visitor_dom", "snapshot", "avatar", "settings"
+    "screenshot", "dom", "visitor_screenshot", "visitor_dom", "snapshot", "avatar", "settings", "warc"
 ]
 
 

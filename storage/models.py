@@ -279,3 +279,27 @@ class LegalHold(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     released_by: str | None = Field(default=None, max_length=200)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Manifest(SQLModel, table=True):
+    """A run's signed manifest, a link in its account's hash chain. Never deleted."""
+
+    __table_args__ = (UniqueConstraint("account_id", "seq"), UniqueConstraint("prev_hash"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True, max_length=64)
+    seq: int
+    run_id: str = Field(unique=True, max_length=40)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: the canonical JSON that was hashed and signed, byte for byte
+    body: str
+    sha256: str = Field(unique=True, max_length=64)
+    prev_hash: str = Field(max_length=64)
+    signature: str = Field(max_length=200)  # base64 Ed25519 signature of body
+    key_fingerprint: str = Field(max_length=80)
+    tsa_status: str = Field(default="none", max_length=10)  # none pending stamped
+    tsa_token: str | None = None  # base64 DER RFC 3161 TimeStampResp
+    tsa_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: the run's records were disposed of under retention (see the audit entry)
+    disposed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disposed_audit: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,5 +34,10 @@ def recover(archive: Archive, now: datetime) -> Recovery:
         shas = s.exec(select(Artifact.sha256).where(col(Artifact.run_id).in_(result.interrupted))).all() \
             if result.interrupted else []
     result.temp_files = archive.blobs.remove_temp_files()
+    work = archive.blobs.root.parent / "work"
+    if work.exists():
+        for leftover in work.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            result.temp_files += 1
     result.missing_blobs = [sha for sha in set(shas) if not archive.blobs.exists(sha)]
     return result

@@ -50,6 +50,8 @@ class Disposition:
     posts: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     versions: int = 0
+    #: (item type, platform id, version) of each superseded version deleted
+    version_ids: list[tuple[str, str, int]] = field(default_factory=list)
     profiles: int = 0
     runs: list[str] = field(default_factory=list)
     blobs: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ class Disposition:
     def summary(self) -> dict[str, Any]:
         return {"account": self.account_id, "cutoff": self.cutoff.isoformat(), "findings": self.findings,
                 "posts": self.posts, "comments": self.comments, "versions": self.versions,
+                "version_ids": [list(v) for v in self.version_ids],
                 "profile_versions": self.profiles, "runs": self.runs, "blobs": self.blobs}
 
 
@@ -89,7 +92,9 @@ def _items(s: Session, account: str, cutoff: datetime, out: Disposition) -> None
                                              col(ItemVersion.item_id).in_(gone_ids)))
             s.exec(delete(model).where(col(model.id).in_(gone_ids)))  # type: ignore[call-overload]
             bucket.extend(r.platform_id for r in gone)
-        live = [r.id for r in s.exec(select(model).where(model.account_id == account)).all()]
+        live_rows = s.exec(select(model).where(model.account_id == account)).all()
+        live = [r.id for r in live_rows]
+        platform_ids = {r.id: r.platform_id for r in live_rows}
         versions: dict[int, list[ItemVersion]] = defaultdict(list)
         for v in s.exec(select(ItemVersion).where(ItemVersion.item_type == item_type,
                                                   col(ItemVersion.item_id).in_(live))
@@ -100,6 +105,7 @@ def _items(s: Session, account: str, cutoff: datetime, out: Disposition) -> None
                 if newer.seen_at < cutoff:  # superseded before the cutoff
                     s.delete(older)
                     out.versions += 1
+                    out.version_ids.append((item_type, platform_ids[older.item_id], older.version))
 
 
 def _profiles(s: Session, account: str, cutoff: datetime, out: Disposition) -> None:

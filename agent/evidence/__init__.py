@@ -1,0 +1,1 @@
+"""Evidence clerks can defend: signed manifests in hash chains, WARC, verification, export."""
