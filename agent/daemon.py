@@ -31,6 +31,7 @@ from agent.alerts.delivery import make_sender, scheduled_alerts
 from agent.alerts.sender import Sender
 from agent.browser import BrowserHost
 from agent.errors import ConfigError
+from agent.evidence.tsa import stamp_pending
 from agent.metrics import Metrics
 from agent.retention import run_disposition
 from agent.runner import Runner
@@ -244,6 +245,7 @@ class Daemon:
             self.metrics.alerts.labels("failed").inc(stats.failed + stats.gave_up)
             if time.monotonic() - last_scheduled >= SCHEDULED_ALERTS_INTERVAL:
                 last_scheduled = time.monotonic()
+                await asyncio.to_thread(stamp_pending, self.services)
                 if await asyncio.to_thread(scheduled_alerts, self.services, self.alerter):
                     continue
             self.wake_sender.clear()

@@ -7,7 +7,7 @@ password in an error message, a URL with credentials in a stack trace).
 from __future__ import annotations
 
 import threading
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 MASK = "***"
 _MIN_LENGTH = 4
@@ -21,7 +21,7 @@ def remember(secret: str) -> None:
     if len(secret) < _MIN_LENGTH:
         return
     with _lock:
-        _secrets = _secrets | {secret, quote(secret, safe="")}
+        _secrets = _secrets | {secret, quote(secret, safe=""), quote_plus(secret)}
 
 
 def redact(text: str) -> str:

@@ -38,6 +38,7 @@ from agent.services import Services
 from agent.settings import Account
 from flows import registry
 from flows.boundary import step, translate
+from agent.evidence.tsa import stamp_pending
 from agent.evidence.warc import har_to_warc
 from flows.base import Artifact, LoginOutcome, Platform, VisitorCapture
 from storage.clock import utcnow
@@ -233,4 +234,8 @@ async def run_checks(
     stats = await asyncio.to_thread(deliver_pending, services, wait)
     if stats.sent or stats.failed or stats.gave_up:
         log.info("alerts: %d sent, %d will be retried, %d gave up", stats.sent, stats.failed, stats.gave_up)
+    stamped, pending = await asyncio.to_thread(stamp_pending, services)
+    if pending:
+        log.warning("%d manifest(s) await a trusted timestamp (the TSA did not answer); they will be stamped later",
+                    pending)
     return reports

@@ -281,6 +281,8 @@ class EvidenceSettings(_Strict):
     #: an RFC 3161 Time Stamping Authority: every manifest hash is stamped (later, if it is down)
     tsa_url: str | None = None
     tsa_timeout: Duration = timedelta(seconds=20)
+    #: the TSA's CA certificate (PEM): `civicwatch verify` then checks every token's signature
+    tsa_ca_file: ConfigPath | None = None
     #: record each capture's network traffic as a WARC file (ISO 28500)
     warc: bool = True
 

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -120,6 +120,3 @@ def openssl_verify(token_der: bytes, digest_hex: str, ca_file: Path) -> str | No
                                  "-CAfile", str(ca_file)], capture_output=True, text=True, timeout=30, check=False)
     return None if result.returncode == 0 else (result.stderr.strip().splitlines() or ["verification failed"])[0]
 
-
-def age_limit() -> timedelta:
-    return timedelta(days=1)

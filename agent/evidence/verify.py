@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from agent.evidence import tsa
 from agent.evidence.manifests import artifact_facts, run_facts
 from agent.evidence.signing import known_public_keys, valid
 from agent.services import Services
@@ -115,8 +116,24 @@ class Verifier:
             elif not valid(key, base64.b64decode(m.signature), data):
                 self.report.add(where, "its signature is not valid")
             expected_prev, expected_seq = m.sha256, m.seq + 1
+            if m.tsa_status == "stamped":
+                self.timestamp(m, where)
             if body and (since is None or m.created_at >= since):
                 self.sealed_records(s, m, body, where, disposed)
+
+    def timestamp(self, m: Manifest, where: str) -> None:
+        try:
+            token = tsa.parse(base64.b64decode(m.tsa_token or ""))
+        except tsa.TimestampError as exc:
+            self.report.add(where, f"its timestamp token is unreadable: {exc.message}")
+            return
+        if token.digest_hex != m.sha256:
+            self.report.add(where, "its timestamp token is for a different manifest hash")
+        ca = self.services.settings.evidence.tsa_ca_file
+        if ca is not None:
+            problem = tsa.openssl_verify(token.der, m.sha256, ca)
+            if problem:
+                self.report.add(where, f"its timestamp signature does not verify: {problem}")
 
     def sealed_records(self, s: Session, m: Manifest, body: dict[str, Any], where: str, disposed: _Disposed) -> None:
         run = s.get(Run, m.run_id)

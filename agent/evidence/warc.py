@@ -5,6 +5,9 @@ module turns those entries into WARC request/response records after a ``warcinfo
 describing the capture. Bodies are stored as the browser received them after decoding, so
 ``Content-Encoding`` and ``Transfer-Encoding`` are dropped and ``Content-Length`` is set to
 the stored length (as Webrecorder's har2warc does).
+
+Credentials never enter the WARC: cookies and authorization headers are redacted, and any
+secret civicwatch knows (a password in a login form's body) is masked.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from urllib.parse import urlsplit
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from agent.redact import redact
+
 _HOP_BY_HOP = {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
+#: credentials: a session cookie is as good as a password, so evidence never holds one
+_SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-xsrf-token"}
+REDACTED = "[redacted by civicwatch]"
 
 
 def _body(content: Mapping[str, Any]) -> bytes:
@@ -33,8 +41,8 @@ def _body(content: Mapping[str, Any]) -> bytes:
 
 
 def _headers(pairs: Iterable[Mapping[str, str]]) -> list[tuple[str, str]]:
-    return [(h["name"], h["value"]) for h in pairs if not h["name"].startswith(":")
-            and h["name"].lower() not in _HOP_BY_HOP]
+    return [(h["name"], REDACTED if h["name"].lower() in _SECRET_HEADERS else h["value"]) for h in pairs
+            if not h["name"].startswith(":") and h["name"].lower() not in _HOP_BY_HOP]
 
 
 def entries(har_paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -63,7 +71,8 @@ def har_to_warc(har_paths: Iterable[Path], filename: str, info: Mapping[str, str
         writer.write_record(record)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        posted = (request.get("postData") or {}).get("text", "").encode("utf-8")
+        # A login form's body holds the password: every known secret is masked.
+        posted = redact((request.get("postData") or {}).get("text", "")).encode("utf-8")
         req_http = StatusAndHeaders(f"{request['method']} {target} HTTP/1.1", _headers(request["headers"]),
                                     is_http_request=True)
         writer.write_record(writer.create_warc_record(
