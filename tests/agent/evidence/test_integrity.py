@@ -17,18 +17,7 @@ from agent.services import Services, open_services
 from agent.settings import load_settings
 from storage.models import Manifest
 from tests.agent.evidence.conftest import Tsa
-from tests.conftest import Site, edit_config, run_cli
-
-
-@pytest.fixture
-def archive(config_file: Path, site: Site) -> Path:
-    """Two runs of the library, the second after an edit and a deletion."""
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
-    posts = site.admin.account("library")["posts"]
-    site.admin.edit_post("library", posts[0]["id"], text="Story time moves to Wednesdays.")
-    site.admin.delete_post("library", posts[1]["id"])
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
-    return config_file
+from tests.conftest import edit_config, run_cli
 
 
 def verified(config: Path, **kwargs: object) -> Report:
