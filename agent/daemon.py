@@ -273,7 +273,7 @@ class Daemon:
             s.add(row)
 
     async def _serve_web(self) -> None:
-        app = create_app(self.health, self.metrics)
+        app = create_app(lambda: self.services, self.health, self.metrics)
         web = self.settings.web
         self._web = embedded_server(app, web.host, web.port)
         try:

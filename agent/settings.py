@@ -265,6 +265,15 @@ class WebSettings(_Strict):
 
     listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8470"
     enabled: bool = True
+    #: a portal session ends after this long without a request
+    idle_timeout: Duration = timedelta(minutes=30)
+    #: and after this long in any case
+    session_lifetime: Duration = timedelta(hours=12)
+    #: failed sign-ins before an account is locked for ``lockout``
+    max_login_failures: int = Field(5, ge=1)
+    lockout: Duration = timedelta(minutes=15)
+    #: send cookies only over HTTPS (turn on behind a TLS proxy)
+    secure_cookies: bool = False
 
     @property
     def host(self) -> str:

@@ -36,6 +36,7 @@ class AccountPatch(_In):
     hang: bool | None = None
     jsloop: bool | None = None
     dialogs: bool | None = None
+    script: str | None = None
     avatar_color: str | None = None
 
 

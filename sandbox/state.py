@@ -60,6 +60,8 @@ class SbAccount:
     jsloop: bool = False
     #: the page opens alert() dialogs in a storm
     dialogs: bool = False
+    #: JavaScript the page runs (for tests of hostile pages)
+    script: str = ""
     posts: list[SbPost] = field(default_factory=list)  # newest first
 
     def post(self, post_id: str) -> SbPost:

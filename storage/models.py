@@ -303,3 +303,27 @@ class Manifest(SQLModel, table=True):
     #: the run's records were disposed of under retention (see the audit entry)
     disposed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     disposed_audit: int | None = None
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the portal. Only an Argon2id hash of the password is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+    role: str = Field(max_length=20)  # clerk supervisor admin
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its sha256 is stored."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

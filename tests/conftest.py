@@ -179,4 +179,15 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], chromium_
     return launch
 
 
+@pytest.fixture
+def archive(config_file: Path, site: Site) -> Path:
+    """Two runs of the library, the second after an edit and a deletion."""
+    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
+    posts = site.admin.account("library")["posts"]
+    site.admin.edit_post("library", posts[0]["id"], text="Story time moves to Wednesdays.")
+    site.admin.delete_post("library", posts[1]["id"])
+    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
+    return config_file
+
+
 from tests.postgres import postgres_url  # noqa: E402,F401  (a session fixture)

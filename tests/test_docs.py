@@ -10,7 +10,16 @@ import pytest
 from pydantic import BaseModel
 
 from agent.cli import cli
-from agent.settings import Account, AlertSettings, CredentialSettings, RouteSettings, Settings
+from agent.settings import (
+    Account,
+    AlertSettings,
+    CredentialSettings,
+    EvidenceSettings,
+    RetentionSettings,
+    RouteSettings,
+    Settings,
+    WebSettings,
+)
 from flows import registry
 from agent.detect.config import KINDS, CustomRule, PolicySettings, RulesSettings, RuleSetSettings
 from flows.selectors import LoginSteps, SelectorMap
@@ -34,6 +43,9 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[accounts.selectors]", SelectorMap),
     ("[alerts]", AlertSettings),
     ("[[alerts.routes]]", RouteSettings),
+    ("[web]", WebSettings),
+    ("[retention]", RetentionSettings),
+    ("[evidence]", EvidenceSettings),
     ("[policy]", PolicySettings),
     ("[rules]", RulesSettings),
     ("[rules.personal_data]", RuleSetSettings),

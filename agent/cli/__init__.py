@@ -70,6 +70,7 @@ def main() -> None:
 
 
 # The command modules register themselves on `cli` when imported.
-COMMAND_MODULES = ("alerts", "browser", "check", "config", "demo", "evidence", "findings", "ops", "records", "rescan", "run", "sandbox")
+COMMAND_MODULES = ("alerts", "browser", "check", "config", "demo", "evidence", "findings", "ops", "records",
+                   "rescan", "run", "sandbox", "serve", "users")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"agent.cli.{_module}")

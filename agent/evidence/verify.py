@@ -96,30 +96,36 @@ class Verifier:
     def chain(self, s: Session, account: str, since: datetime | None, disposed: _Disposed) -> None:
         expected_prev, expected_seq = chain.genesis(account), 1
         for m in chain.chain(s, account):
-            self.report.manifests += 1
-            where = f"{account} manifest #{m.seq} (run {m.run_id})"
-            data = m.body.encode("utf-8")
-            if hashlib.sha256(data).hexdigest() != m.sha256:
-                self.report.add(where, "its content does not match its recorded hash (the manifest was altered)")
-            if m.seq != expected_seq:
-                self.report.add(where, f"manifests #{expected_seq}…#{m.seq - 1} of the chain are missing")
-            try:
-                body: dict[str, Any] = json.loads(data)
-            except ValueError:
-                self.report.add(where, "is not readable JSON")
-                body = {}
-            if m.prev_hash != expected_prev or body.get("prev") != m.prev_hash:
-                self.report.add(where, "breaks the hash chain: it does not follow the previous manifest")
-            key = self.keys.get(m.key_fingerprint)
-            if key is None:
-                self.report.add(where, f"is signed with an unknown key {m.key_fingerprint}")
-            elif not valid(key, base64.b64decode(m.signature), data):
-                self.report.add(where, "its signature is not valid")
+            deep = since is None or m.created_at >= since
+            self.manifest(s, m, expected_prev, expected_seq, disposed, deep)
             expected_prev, expected_seq = m.sha256, m.seq + 1
-            if m.tsa_status == "stamped":
-                self.timestamp(m, where)
-            if body and (since is None or m.created_at >= since):
-                self.sealed_records(s, m, body, where, disposed)
+
+    def manifest(self, s: Session, m: Manifest, expected_prev: str, expected_seq: int, disposed: _Disposed,
+                 deep: bool = True) -> None:
+        """One link: its hash, its place in the chain, its signature, and (deep) what it sealed."""
+        self.report.manifests += 1
+        where = f"{m.account_id} manifest #{m.seq} (run {m.run_id})"
+        data = m.body.encode("utf-8")
+        if hashlib.sha256(data).hexdigest() != m.sha256:
+            self.report.add(where, "its content does not match its recorded hash (the manifest was altered)")
+        if m.seq != expected_seq:
+            self.report.add(where, f"manifests #{expected_seq}…#{m.seq - 1} of the chain are missing")
+        try:
+            body: dict[str, Any] = json.loads(data)
+        except ValueError:
+            self.report.add(where, "is not readable JSON")
+            body = {}
+        if m.prev_hash != expected_prev or body.get("prev") != m.prev_hash:
+            self.report.add(where, "breaks the hash chain: it does not follow the previous manifest")
+        key = self.keys.get(m.key_fingerprint)
+        if key is None:
+            self.report.add(where, f"is signed with an unknown key {m.key_fingerprint}")
+        elif not valid(key, base64.b64decode(m.signature), data):
+            self.report.add(where, "its signature is not valid")
+        if m.tsa_status == "stamped":
+            self.timestamp(m, where)
+        if body and deep:
+            self.sealed_records(s, m, body, where, disposed)
 
     def timestamp(self, m: Manifest, where: str) -> None:
         try:
@@ -206,6 +212,22 @@ class Verifier:
         for run in s.exec(stmt).all():
             if run.id not in sealed:
                 self.report.add(f"{run.account_id} run {run.id}", "has no sealed manifest (added outside civicwatch?)")
+
+
+def verify_run(services: Services, run_id: str) -> Report:
+    """Verify one capture: its manifest, its link to the previous one, and what it sealed."""
+    report = Report()
+    verifier = Verifier(services, report)
+    with services.db.session() as s:
+        m = s.exec(select(Manifest).where(Manifest.run_id == run_id)).first()
+        if m is None:
+            report.add(f"run {run_id}", "has no sealed manifest")
+            return report
+        previous = s.exec(select(Manifest).where(Manifest.account_id == m.account_id,
+                                                 Manifest.seq == m.seq - 1)).first()
+        expected = previous.sha256 if previous else chain.genesis(m.account_id)
+        verifier.manifest(s, m, expected, m.seq, _disposed(s))
+    return report
 
 
 def verify_archive(services: Services, account: str | None = None, since: datetime | None = None) -> Report:

@@ -13,7 +13,6 @@ import pytest
 from fastapi import FastAPI, Request, Response
 
 from sandbox.server import ThreadedServer
-from tests.conftest import Site, run_cli
 
 TSA_CONFIG = """
 [ tsa ]
@@ -82,14 +81,3 @@ def tsa() -> Iterator[Tsa]:
     yield state
     server.stop()
     shutil.rmtree(work, ignore_errors=True)
-
-
-@pytest.fixture
-def archive(config_file: Path, site: Site) -> Path:
-    """Two runs of the library, the second after an edit and a deletion."""
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
-    posts = site.admin.account("library")["posts"]
-    site.admin.edit_post("library", posts[0]["id"], text="Story time moves to Wednesdays.")
-    site.admin.delete_post("library", posts[1]["id"])
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
-    return config_file

@@ -1,0 +1,104 @@
+"""Full-text search over posts and comments: SQLite FTS5, or PostgreSQL full-text search."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from storage.db import Database
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Query:
+    words: str = ""
+    account: str | None = None
+    accounts: tuple[str, ...] | None = None  # e.g. a department's accounts
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    kind: str | None = None  # post comment
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    item_type: str
+    id: int
+    account_id: str
+    platform_id: str
+    author: str
+    text: str
+    posted_at: datetime | None
+    last_seen_run: str
+    gone: bool
+
+
+def fts5_query(words: str) -> str:
+    """User text as a safe FTS5 query: every word must appear (as a prefix); pure."""
+    return " ".join(f'"{w}"*' for w in _WORD.findall(words))
+
+
+def _filters(q: Query, table: str, params: dict[str, Any]) -> str:
+    clauses = []
+    if q.account:
+        clauses.append(f"{table}.account_id = :account")
+        params["account"] = q.account
+    if q.accounts is not None:
+        names = [f":acc{i}" for i in range(len(q.accounts))] or ["''"]
+        clauses.append(f"{table}.account_id IN ({', '.join(names)})")
+        params.update({f"acc{i}": a for i, a in enumerate(q.accounts)})
+    if q.author:
+        clauses.append(f"lower({table}.author) LIKE :author")
+        params["author"] = f"%{q.author.lower()}%"
+    if q.since:
+        clauses.append(f"coalesce({table}.posted_at, {table}.first_seen_at) >= :since")
+        params["since"] = q.since
+    if q.until:
+        clauses.append(f"coalesce({table}.posted_at, {table}.first_seen_at) < :until")
+        params["until"] = q.until
+    return "".join(f" AND {c}" for c in clauses)
+
+
+def search(db: Database, q: Query) -> list[Hit]:
+    """Posts and comments matching the words and filters, newest first."""
+    hits: list[Hit] = []
+    tables = [t for t in ("post", "comment") if q.kind in (None, t)]
+    with db.engine.connect() as conn:
+        for table in tables:
+            params: dict[str, Any] = {"limit": q.limit}
+            if db.is_sqlite:
+                source = f"{table}_fts JOIN {table} ON {table}.id = {table}_fts.rowid"
+                match = f"{table}_fts MATCH :words" if q.words.strip() else "1=1"
+                params["words"] = fts5_query(q.words)
+                if q.words.strip() and not params["words"]:
+                    continue
+            else:
+                source = table
+                match = ("to_tsvector('simple', coalesce(text, '') || ' ' || coalesce(author, '')) "
+                         "@@ plainto_tsquery('simple', :words)") if q.words.strip() else "1=1"
+                params["words"] = q.words
+            sql = (f"SELECT {table}.id, {table}.account_id, {table}.platform_id, {table}.author, {table}.text, "
+                   f"{table}.posted_at, {table}.last_seen_run, {table}.gone_at FROM {source} "
+                   f"WHERE {match}{_filters(q, table, params)} "
+                   f"ORDER BY coalesce({table}.posted_at, {table}.first_seen_at) DESC LIMIT :limit")
+            for row in conn.execute(text(sql), params):
+                hits.append(Hit(table, row.id, row.account_id, row.platform_id, row.author, row.text,
+                                _time(row.posted_at), row.last_seen_run, row.gone_at is not None))
+    hits.sort(key=lambda h: h.posted_at.timestamp() if h.posted_at else 0, reverse=True)
+    return hits[: q.limit]
+
+
+def _time(value: Any) -> datetime | None:
+    from datetime import UTC
+
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
