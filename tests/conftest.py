@@ -179,15 +179,46 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], chromium_
     return launch
 
 
-@pytest.fixture
-def archive(config_file: Path, site: Site) -> Path:
-    """Two runs of the library, the second after an edit and a deletion."""
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
+def _archive_edits(site: Site) -> None:
     posts = site.admin.account("library")["posts"]
     site.admin.edit_post("library", posts[0]["id"], text="Story time moves to Wednesdays.")
     site.admin.delete_post("library", posts[1]["id"])
-    assert run_cli("--config", str(config_file), "check", "library").exit_code == 0
-    return config_file
+
+
+@pytest.fixture(scope="session")
+def _archive_template(_sandbox_server: tuple[ThreadedServer, SandboxState],
+                      tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once: two runs of the library, the second after an edit and a deletion."""
+    from agent.demo import write_demo_files
+
+    server, _ = _sandbox_server
+    admin = SandboxAdmin(server.base_url)
+    admin.reset("demo")
+    site = Site(server.base_url, _sandbox_server[1], admin)
+    var = tmp_path_factory.mktemp("archive-template") / "var"
+    config = write_demo_files(var, server.base_url)
+    assert run_cli("--config", str(config), "check", "library").exit_code == 0
+    _archive_edits(site)
+    assert run_cli("--config", str(config), "check", "library").exit_code == 0
+    admin.close()
+    import sqlite3
+
+    with sqlite3.connect(var / "civicwatch.db") as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return var
+
+
+@pytest.fixture
+def archive(_archive_template: Path, site: Site, tmp_path: Path) -> Path:
+    """A private copy of the template archive; the sandbox is put in the same state."""
+    import shutil
+
+    var = tmp_path / "var"
+    shutil.copytree(_archive_template, var)
+    config = var / "demo" / "civicwatch.toml"
+    config.write_text(config.read_text().replace(str(_archive_template.resolve()), str(var.resolve())))
+    _archive_edits(site)
+    return config
 
 
 from tests.postgres import postgres_url  # noqa: E402,F401  (a session fixture)
