@@ -44,6 +44,10 @@ concurrency = 2
 [browser]
 allowed_hosts = ["127.0.0.1"]
 
+# The sandbox's links point at loopback, which civicwatch refuses to fetch unless allowed.
+[links]
+allow_private = ["127.0.0.0/8"]
+
 # Alerts go to the sandbox's test inbox (a JSON webhook); a city would use mailtos://, Teams...
 [alerts]
 portal_url = "http://127.0.0.1:8470"

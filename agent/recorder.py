@@ -18,7 +18,9 @@ from agent.alerts.alerter import Alerter, consecutive_failures
 from agent.detect import AccountPolicy, Detection, History, detect, detect_failure
 from agent.detect.config import OPERATIONAL_KINDS, PolicySettings
 from agent.detect.content.rules import ContentRules
+from agent.detect.links import broken_links, link_subject
 from agent.detect.model import EVENT_KINDS
+from agent.links import LinkOutcome, record_outcome
 from agent.evidence.manifests import seal
 from agent.errors import CivicwatchError
 from agent.records import observations, profile_input
@@ -45,6 +47,8 @@ class Captured:
     visitor_error: str | None
     #: the capture's network traffic as a WARC file
     warc: Artifact | None = None
+    #: the published links and how their checks went
+    links: LinkOutcome | None = None
 
 
 @dataclass
@@ -60,7 +64,7 @@ class RunReport:
     posts_seen: int = 0
     posts_new: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)
-    links: dict[str, int] = field(default_factory=lambda: {"checked": 0, "broken": 0})
+    links: dict[str, int] = field(default_factory=lambda: {"checked": 0, "broken": 0, "skipped": 0})
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +147,8 @@ class Recorder:
                 posts_seen=len(posts), posts_new=len(post_changes.new),
                 snapshot_sha256=artifacts[-1].sha256, rules_version=self.rules.version,
             )
+            if captured.links is not None:
+                self._link_findings(session, run.id, policy, captured.links, detection)
             recorded = self._record_findings(session, run.id, account.id, detection)
             self.seal(session, finished, now)
         return RunReport(
@@ -150,7 +156,17 @@ class Recorder:
             captures=[_capture_json(c) for c in captures],
             posts_seen=len(posts), posts_new=len(post_changes.new),
             findings=[finding_json(r) for r in recorded],
+            links=captured.links.counts() if captured.links else {"checked": 0, "broken": 0, "skipped": 0},
         )
+
+    def _link_findings(
+        self, session: Session, run_id: str, policy: AccountPolicy, outcome: LinkOutcome, detection: Detection
+    ) -> None:
+        """Record the run's link results; broken_link findings for links failing long enough."""
+        outcome.states = record_outcome(session, policy.account_id, run_id, outcome)
+        threshold = self.settings.links.failures_before_broken
+        detection.drafts += broken_links(outcome.states, policy, threshold)
+        detection.judged |= {link_subject(u) for u, r in outcome.results.items() if r.status != "skipped"}
 
     def seal(self, session: Session, run: Run, now: datetime) -> None:
         """Sign the run's manifest into its account's chain, in the run's own transaction."""

@@ -32,7 +32,9 @@ from agent.errors import (
 )
 from agent.locks import AccountBusy, account_lock
 from agent.logins import LoginGuard, outcome_of
-from agent.recorder import Captured, Recorder, RunReport
+from agent.detect.links import published_links
+from agent.links import LinkOutcome, LinkService
+from agent.recorder import Captured, Recorder, RunReport, account_policy
 from agent.redact import redact
 from agent.services import Services
 from agent.settings import Account
@@ -69,6 +71,7 @@ class Runner:
         self.settings = services.settings
         self.limits = self.settings.browser.limits()
         self.recorder = Recorder(services)
+        self.links = LinkService(self.settings.links, services.db)
         agent = self.settings.agent
         self.guard = LoginGuard(services.db, services.key, agent.login_attempts_per_hour,
                                 agent.login_pause_after_refusal)
@@ -115,6 +118,8 @@ class Runner:
         try:
             async with asyncio.timeout(limit.total_seconds()):
                 captured = await self._capture(account, run.id, force_login)
+                if self.settings.links.enabled:
+                    captured.links = await self._check_links(account, captured)
         except TimeoutError:
             return await self._failed(run, account, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
         except (CaptureError, BrowserUnavailable) as exc:
@@ -130,6 +135,20 @@ class Runner:
         ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
                  len(report.findings))
         return report
+
+    async def _check_links(self, account: Account, captured: Captured) -> LinkOutcome | None:
+        """Check every link the account published in this capture (no browser needed)."""
+        policy = account_policy(account, self.settings.policy)
+        sources = published_links(captured.result.snapshot, policy, self.settings.links.page_comments)
+        try:
+            outcome = await self.links.check_published(sources)
+        except CivicwatchError as exc:  # the capture itself is still stored
+            log.warning("%s: the link check failed: %s", account.id, exc.message)
+            return None
+        counts = outcome.counts()
+        log.info("%s: %d link(s) checked with %d request(s), %d failing", account.id, counts["checked"],
+                 outcome.requests, counts["broken"])
+        return outcome
 
     # -- browser side ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ to the directory of the config file.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import os
 import re
 import tomllib
@@ -33,12 +34,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent import redact
+from agent import __version__, redact
 from agent.detect.config import Kind, PolicySettings, RulesSettings
 from agent.detect.content.hits import Severity
 from agent.errors import ConfigError
 from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
+from flows.linkcheck import LinkPolicy
 from flows.selectors import LoginSteps, SelectorMap
 
 ENV_PREFIX = "CIVICWATCH_"
@@ -296,6 +298,56 @@ class EvidenceSettings(_Strict):
     warc: bool = True
 
 
+def _check_network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an address range like '10.0.0.0/8' or '127.0.0.1'") from None
+    return value
+
+
+class LinkSettings(_Strict):
+    """``[links]``: checking every link the city publishes."""
+
+    enabled: bool = True
+    #: requests in flight at once, over all hosts
+    concurrency: int = Field(64, ge=1, le=512)
+    #: requests in flight at once to one host (politeness)
+    per_host: int = Field(4, ge=1, le=64)
+    timeout: Duration = timedelta(seconds=15)
+    #: extra attempts after a connect error, a timeout or a 502/503/504
+    retries: int = Field(2, ge=0, le=10)
+    max_redirects: int = Field(10, ge=1, le=50)
+    #: the longest Retry-After civicwatch honours before asking again
+    max_retry_after: Duration = timedelta(minutes=2)
+    #: reuse a working link's result for this long (failures are re-checked every run)
+    cache_for: Duration = timedelta(hours=1)
+    #: a link is reported broken only after failing in this many consecutive runs
+    failures_before_broken: int = Field(2, ge=1)
+    #: detect 200 pages that really say "not found"
+    soft_404: bool = True
+    #: check that a link's #fragment names an element of the target page
+    check_fragments: bool = True
+    #: check links in comments written by the page itself
+    page_comments: bool = True
+    #: address ranges civicwatch may fetch although they are private or loopback
+    allow_private: list[Annotated[str, AfterValidator(_check_network)]] = []
+    #: hosts whose answers to HEAD are not trusted (always asked with GET)
+    head_unreliable_hosts: list[str] = []
+    user_agent: str | None = None
+
+    def policy(self) -> LinkPolicy:
+        """The checker's view of these settings."""
+        return LinkPolicy(
+            concurrency=self.concurrency, per_host=self.per_host, timeout_s=self.timeout.total_seconds(),
+            retries=self.retries, max_redirects=self.max_redirects,
+            max_retry_after_s=self.max_retry_after.total_seconds(), soft_404=self.soft_404,
+            check_fragments=self.check_fragments, allow_private=tuple(self.allow_private),
+            head_unreliable_hosts=tuple(h.lower() for h in self.head_unreliable_hosts),
+            user_agent=self.user_agent or f"civicwatch/{__version__} (link check)",
+        )
+
+
 class CredentialSettings(_Strict):
     """``[accounts.credentials]``: secrets are references (env:, file:, cred:)."""
 
@@ -424,6 +476,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     retention: RetentionSettings = RetentionSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    links: LinkSettings = LinkSettings()
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)

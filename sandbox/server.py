@@ -25,14 +25,15 @@ class _Server(uvicorn.Server):
 class ThreadedServer:
     """Run an ASGI app on host:port (0 = any free port) in a daemon thread."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.host, self.port = host, self.sock.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2
+            app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2, **options
         )
+        self.scheme = "https" if options.get("ssl_certfile") else "http"
         self.server = _Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, name=f"uvicorn:{self.port}", daemon=True
@@ -41,7 +42,7 @@ class ThreadedServer:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     def start(self, timeout: float = 15.0) -> str:
         """Start serving; returns the base URL once the server listens."""

@@ -149,7 +149,7 @@ class Finding(SQLModel, table=True):
     kind: str = Field(index=True, max_length=40)
     severity: str = Field(max_length=10)
     summary: str
-    subject: str = Field(max_length=500)  # post:ID, comment:ID, profile, setting:NAME, account, url:URL
+    subject: str = Field(max_length=500)  # post:ID, comment:ID, profile, setting:NAME, account, link:URL
     clause: str
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: str = Field(default="open", index=True, max_length=16)  # open acknowledged resolved
@@ -327,3 +327,44 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_seen_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class LinkCheck(SQLModel, table=True):
+    """The latest fresh check of one URL (any account): the link-check cache."""
+
+    url_hash: str = Field(primary_key=True, max_length=64)  # sha256 of the URL
+    url: str
+    status: str = Field(max_length=10)  # ok broken skipped
+    error_class: str | None = Field(default=None, max_length=30)
+    message: str = ""
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    elapsed_ms: int = 0
+    method: str = Field(default="", max_length=8)
+    checked_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccountLink(SQLModel, table=True):
+    """A link one account publishes, where it appears, and how its checks went run by run."""
+
+    __table_args__ = (UniqueConstraint("account_id", "url_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(index=True, max_length=64)
+    url_hash: str = Field(max_length=64)
+    url: str
+    #: subjects it appears in: post:ID, comment:ID, profile, page:URL
+    sources: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(max_length=10)
+    error_class: str | None = Field(default=None, max_length=30)
+    message: str = ""
+    http_status: int | None = None
+    #: failed checks in a row, one per run (a link is reported broken at [links] failures_before_broken)
+    consecutive_failures: int = 0
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    last_run_id: str = Field(max_length=40)
+    last_checked_at: datetime = Field(sa_type=UTCDateTime)
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,495 @@
+"""Checking links: fast, polite, and without false alarms.
+
+One :class:`LinkChecker` checks a batch of links with httpx: a global limit on requests
+in flight and a smaller one per host; ``429``/``503`` answers pause that host for as long
+as ``Retry-After`` asks; connect errors and 502/503/504 are retried with backoff. Each
+link is asked with HEAD first and with GET when HEAD was refused (405, 501, …), failed,
+or the page is HTML and needs reading (soft-404 and ``#fragment`` checks). Redirects are
+followed by hand so the whole chain is recorded and loops end. Every host and every
+redirect hop is resolved first and refused when it lands in a private or loopback
+range that settings do not allow. The same URL asked for many times in one batch is
+fetched once.
+
+It knows nothing about storage: callers pass results they already trust (a cache) and
+store what comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import secrets
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import AsyncIterator, Literal
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from flows.linkfacts import (
+    REDIRECT_STATUSES,
+    TRANSIENT_STATUSES,
+    PageFacts,
+    charset_of,
+    is_html,
+    looks_like_probe,
+    mailto_problem,
+    page_facts,
+    retry_after_seconds,
+    scheme_of,
+    split_fragment,
+    tel_problem,
+)
+
+LinkStatus = Literal["ok", "broken", "skipped"]
+#: why a link is broken or was skipped (a contract: JSON output, reports, findings)
+ErrorClass = Literal[
+    "dns", "connect", "tls", "timeout", "too_many_redirects", "redirect_loop", "http_status",
+    "soft_404", "fragment_missing", "invalid", "private_address", "unsupported_scheme",
+]
+ERROR_CLASSES: tuple[str, ...] = ErrorClass.__args__  # type: ignore[attr-defined]
+#: error classes that say more about the path to the server than about the link
+DOUBTFUL_CLASSES = frozenset({"timeout", "fragment_missing"})
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """How to check links (agent.settings.LinkSettings builds this)."""
+
+    concurrency: int = 64
+    per_host: int = 4
+    timeout_s: float = 15.0
+    retries: int = 2
+    backoff_s: float = 0.5
+    max_redirects: int = 10
+    max_retry_after_s: float = 120.0
+    rate_limit_retries: int = 3
+    max_body_bytes: int = 256 * 1024
+    soft_404: bool = True
+    check_fragments: bool = True
+    allow_private: tuple[str, ...] = ()
+    head_unreliable_hosts: tuple[str, ...] = ()
+    user_agent: str = "civicwatch-linkcheck"
+
+    def private_allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in ipaddress.ip_network(net, strict=False) for net in self.allow_private)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One redirect in a chain: this URL answered this status."""
+
+    url: str
+    status: int
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What checking one link established."""
+
+    url: str
+    status: LinkStatus
+    checked_at: datetime
+    error_class: ErrorClass | None = None
+    message: str = ""
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: tuple[Hop, ...] = ()
+    elapsed_ms: int = 0
+    method: str = ""
+    #: True when the answer came from an earlier check (the cache)
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def broken(self) -> bool:
+        return self.status == "broken"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "url": self.url, "status": self.status, "error_class": self.error_class, "message": self.message,
+            "http_status": self.http_status, "final_url": self.final_url,
+            "redirects": [{"url": h.url, "status": h.status} for h in self.redirects],
+            "elapsed_ms": self.elapsed_ms, "method": self.method,
+            "checked_at": self.checked_at.isoformat(), "cached": self.cached,
+        }
+
+
+class _Stop(Exception):
+    """Ends a fetch with a classified error."""
+
+    def __init__(self, error: ErrorClass, message: str, status: LinkStatus = "broken") -> None:
+        super().__init__(message)
+        self.error, self.message, self.status = error, message, status
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    url: str
+    body: bytes | None = None
+
+    @property
+    def html(self) -> bool:
+        return is_html(self.headers.get("content-type"))
+
+    def facts(self) -> PageFacts | None:
+        if self.body is None:
+            return None
+        return page_facts(self.body, charset_of(self.headers.get("content-type")))
+
+
+@dataclass
+class _Fetched:
+    """A fetch of a URL without its fragment."""
+
+    result: LinkResult
+    facts: PageFacts | None = None
+
+
+@dataclass
+class _Host:
+    slots: asyncio.Semaphore
+    head_reliable: bool = True
+    not_before: float = 0.0
+    #: set once the host answered 429: from then on, one request at a time
+    throttled: bool = False
+    serial: asyncio.Lock = field(default_factory=asyncio.Lock)
+    probe: asyncio.Task[_Answer | None] | None = None
+    addresses: asyncio.Task[list[str]] | None = None
+    waits: list[float] = field(default_factory=list)
+
+
+class LinkChecker:
+    """Checks links over one HTTP client; use as ``async with LinkChecker(policy) as checker``."""
+
+    def __init__(
+        self,
+        policy: LinkPolicy,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        self.policy = policy
+        self.clock = clock
+        self._gate = asyncio.Semaphore(policy.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._inflight: dict[str, asyncio.Task[_Fetched]] = {}
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(policy.timeout_s, pool=None),
+            limits=httpx.Limits(max_connections=policy.concurrency, max_keepalive_connections=policy.concurrency),
+            headers={"User-Agent": policy.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            transport=transport,
+            verify=verify,
+        )
+        #: requests actually sent (for reports and tests of the cache)
+        self.requests = 0
+
+    async def __aenter__(self) -> LinkChecker:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        for task in self._inflight.values():
+            task.cancel()
+        for host in self._hosts.values():
+            for task in (host.probe, host.addresses):
+                if task is not None:
+                    task.cancel()
+        await self._client.aclose()
+
+    # -- public ------------------------------------------------------------------------
+
+    async def check_all(
+        self, urls: Iterable[str], known: Mapping[str, LinkResult] | None = None
+    ) -> dict[str, LinkResult]:
+        """Check each distinct URL once; ``known`` results (a cache) are returned as they are."""
+        known = known or {}
+        distinct = list(dict.fromkeys(u.strip() for u in urls if u and u.strip()))
+        results: dict[str, LinkResult] = {u: replace(known[u], cached=True) for u in distinct if u in known}
+        todo = [u for u in distinct if u not in results]
+        checked = await asyncio.gather(*(self.check(u) for u in todo))
+        results.update(zip(todo, checked, strict=True))
+        return results
+
+    async def check(self, url: str) -> LinkResult:
+        """Check one link."""
+        url = url.strip()
+        scheme = scheme_of(url)
+        now = self.clock()
+        if scheme == "mailto":
+            problem = mailto_problem(url)
+            return LinkResult(url, "broken" if problem else "ok", now, "invalid" if problem else None,
+                              problem or "well-formed address (not contacted)")
+        if scheme == "tel":
+            problem = tel_problem(url)
+            return LinkResult(url, "broken" if problem else "ok", now, "invalid" if problem else None,
+                              problem or "well-formed number (not dialled)")
+        if scheme not in ("http", "https"):
+            return LinkResult(url, "skipped", now, "unsupported_scheme",
+                              f"{scheme or 'relative'} links are not checked")
+        base, fragment = split_fragment(url)
+        task = self._inflight.get(base)
+        if task is None:
+            task = self._inflight[base] = asyncio.create_task(self._fetch(base))
+        fetched = await asyncio.shield(task)
+        result = replace(fetched.result, url=url)
+        if fragment and result.ok and fetched.facts is not None and self.policy.check_fragments:
+            if fragment not in fetched.facts.anchors and fragment.lower() != "top":
+                result = replace(result, status="broken", error_class="fragment_missing",
+                                 message=f"the page has no element with id {fragment!r}")
+        return result
+
+    # -- one URL -----------------------------------------------------------------------
+
+    async def _fetch(self, url: str) -> _Fetched:
+        started = time.monotonic()
+        chain: list[Hop] = []
+        method = "HEAD"
+        current = url
+        answer: _Answer | None = None
+
+        def done(status: LinkStatus, error: ErrorClass | None = None, message: str = "",
+                 facts: PageFacts | None = None) -> _Fetched:
+            return _Fetched(LinkResult(
+                url=url, status=status, checked_at=self.clock(), error_class=error, message=message,
+                http_status=answer.status if answer else None, final_url=current, redirects=tuple(chain),
+                elapsed_ms=int((time.monotonic() - started) * 1000), method=method,
+            ), facts)
+
+        try:
+            while True:
+                host = await self._host_for(current)
+                if method == "HEAD" and (not host.head_reliable or self._head_unreliable(current)):
+                    method = "GET"
+                answer = await self._ask(host, method, current)
+                if answer.status in REDIRECT_STATUSES and answer.headers.get("location"):
+                    chain.append(Hop(current, answer.status))
+                    target = split_fragment(urljoin(current, answer.headers["location"]))[0]
+                    if target in {h.url for h in chain}:
+                        raise _Stop("redirect_loop", f"redirect loop: {current} sends back to {target} "
+                                                     f"({len(chain)} hops)")
+                    if len(chain) > self.policy.max_redirects:
+                        raise _Stop("too_many_redirects", f"more than {self.policy.max_redirects} redirects")
+                    current = target
+                    continue
+                if method == "HEAD" and (answer.status >= 400 or (answer.html and self._reads_pages)):
+                    if answer.status in (405, 501):
+                        host.head_reliable = False
+                    method = "GET"  # ask again, properly, before calling anything broken
+                    continue
+                break
+        except _Stop as stop:
+            return done(stop.status, stop.error, stop.message)
+        except httpx.HTTPError as exc:
+            error, message = classify_exception(exc)
+            return done("broken", error, message)
+        except TimeoutError:
+            return done("broken", "timeout", f"no answer within {self.policy.timeout_s:g} s")
+        if answer.status >= 400 or answer.status in REDIRECT_STATUSES:
+            reason = httpx.codes.get_reason_phrase(answer.status) or "error"
+            return done("broken", "http_status", f"HTTP {answer.status} {reason}".strip())
+        if answer.status < 200:
+            return done("broken", "http_status", f"HTTP {answer.status}")
+        facts = answer.facts()
+        if facts is not None and self.policy.soft_404:
+            verdict = await self._soft_404(host, url, current, facts)
+            if verdict:
+                return done("broken", "soft_404", verdict, facts)
+        return done("ok", None, f"HTTP {answer.status}", facts)
+
+    @property
+    def _reads_pages(self) -> bool:
+        return self.policy.soft_404 or self.policy.check_fragments
+
+    def _head_unreliable(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == h or host.endswith("." + h) for h in self.policy.head_unreliable_hosts)
+
+    async def _soft_404(self, host: _Host, requested: str, final: str, facts: PageFacts) -> str | None:
+        """Why a 200 page is really "not found", or None."""
+        if facts.says_not_found():
+            return f"the page answered 200 but says it was not found (title {facts.title!r})"
+        if host.probe is None:
+            parts = urlsplit(final)
+            probe_url = f"{parts.scheme}://{parts.netloc}/civicwatch-probe-{secrets.token_hex(8)}"
+            host.probe = asyncio.create_task(self._probe(probe_url))
+        probe = await asyncio.shield(host.probe)
+        if probe is None:
+            return None
+        probe_facts = probe.facts()
+        if probe_facts is not None and looks_like_probe(facts, final, probe_facts, probe.url, requested):
+            return "the page answered 200 but is the same page this site shows for an address that does not exist"
+        return None
+
+    async def _probe(self, url: str) -> _Answer | None:
+        """What the host answers for a path that cannot exist, when that answer is a 200 page."""
+        current = url
+        try:
+            for _ in range(self.policy.max_redirects):
+                host = await self._host_for(current)
+                answer = await self._ask(host, "GET", current)
+                if answer.status in REDIRECT_STATUSES and answer.headers.get("location"):
+                    current = split_fragment(urljoin(current, answer.headers["location"]))[0]
+                    continue
+                return answer if answer.status == 200 and answer.html else None
+        except (_Stop, httpx.HTTPError, TimeoutError):
+            return None
+        return None
+
+    # -- hosts, politeness, retries ----------------------------------------------------
+
+    async def _host_for(self, url: str) -> _Host:
+        """The host's state, after making sure it may be contacted at all."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _Stop("invalid", f"not a web address: {url}")
+        key = parts.netloc.lower()
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(asyncio.Semaphore(self.policy.per_host))
+            host.addresses = asyncio.create_task(self._resolve(parts.hostname, parts.port or
+                                                               (443 if parts.scheme == "https" else 80)))
+        assert host.addresses is not None
+        try:
+            addresses = await asyncio.shield(host.addresses)
+        except socket.gaierror as exc:
+            raise _Stop("dns", f"the name {parts.hostname!r} does not resolve: {exc.strerror or exc}") from None
+        except TimeoutError:
+            raise _Stop("dns", f"the name {parts.hostname!r} did not resolve within "
+                               f"{self.policy.timeout_s:g} s") from None
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if not address.is_global and not self.policy.private_allowed(address):
+                raise _Stop("private_address",
+                            f"{parts.hostname} is at {address}, a private or loopback address; civicwatch does "
+                            f"not fetch those unless [links] allow_private includes it", status="skipped")
+        return host
+
+    async def _resolve(self, hostname: str, port: int) -> list[str]:
+        try:
+            literal = ipaddress.ip_address(hostname.strip("[]"))
+            return [str(literal)]
+        except ValueError:
+            pass
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.policy.timeout_s):
+            infos = await loop.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
+        return sorted({str(info[4][0]) for info in infos})
+
+    @asynccontextmanager
+    async def _slot(self, host: _Host) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(host.slots)
+            if host.throttled:
+                await stack.enter_async_context(host.serial)
+            while (delay := host.not_before - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            await stack.enter_async_context(self._gate)
+            yield
+
+    async def _ask(self, host: _Host, method: str, url: str) -> _Answer:
+        """One request, retried when the failure is transient and paused when the host asks."""
+        attempt = rate_limited = 0
+        while True:
+            try:
+                async with self._slot(host):
+                    answer = await self._send(method, url)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException,
+                    TimeoutError) as exc:
+                if attempt >= self.policy.retries or classify_exception(exc)[0] in ("tls", "dns"):
+                    raise
+                attempt += 1
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            wait = retry_after_seconds(answer.headers.get("retry-after"), self.clock())
+            if answer.status == 429 and rate_limited < self.policy.rate_limit_retries:
+                rate_limited += 1
+                host.throttled = True
+                self._pause(host, wait if wait is not None else self._backoff(rate_limited) * 4)
+                continue
+            if answer.status in TRANSIENT_STATUSES and attempt < self.policy.retries:
+                attempt += 1
+                if wait is not None:
+                    self._pause(host, wait)
+                else:
+                    await asyncio.sleep(self._backoff(attempt))
+                continue
+            return answer
+
+    def _pause(self, host: _Host, seconds: float) -> None:
+        """Hold every request to this host for ``seconds`` (capped by max_retry_after)."""
+        seconds = min(seconds, self.policy.max_retry_after_s)
+        host.waits.append(seconds)
+        host.not_before = max(host.not_before, time.monotonic() + seconds)
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.policy.backoff_s * 2 ** (attempt - 1)
+        return base * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrecy
+
+    async def _send(self, method: str, url: str) -> _Answer:
+        self.requests += 1
+        async with asyncio.timeout(self.policy.timeout_s):
+            if method == "HEAD":
+                response = await self._client.head(url)
+                return _Answer(response.status_code, response.headers, url)
+            async with self._client.stream("GET", url) as response:
+                body = None
+                if response.status_code == 200 and is_html(response.headers.get("content-type")) \
+                        and self._reads_pages:
+                    body = await _read_capped(response, self.policy.max_body_bytes)
+                return _Answer(response.status_code, response.headers, url, body)
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The start of the body: at most ``limit`` bytes, decompressed."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def classify_exception(exc: BaseException) -> tuple[ErrorClass, str]:
+    """The error class and a plain message for a failed request; pure."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            detail = getattr(item, "verify_message", None) or getattr(item, "reason", None) or item
+            return "tls", f"the TLS certificate is not valid: {detail}"
+        if isinstance(item, ssl.SSLError):
+            return "tls", f"TLS failed: {getattr(item, 'reason', None) or item}"
+        if isinstance(item, socket.gaierror):
+            return "dns", f"the name does not resolve: {item.strerror or item}"
+    text = str(exc) or type(exc).__name__
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return "tls", f"the TLS certificate is not valid: {text}"
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        return "timeout", "the server did not answer in time"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "too_many_redirects", text
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return "invalid", text
+    if isinstance(exc, httpx.ConnectError):
+        return "connect", f"could not connect: {text}"
+    return "connect", f"the connection failed: {text}"

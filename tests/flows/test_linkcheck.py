@@ -1,0 +1,229 @@
+"""The link checker against a real link farm served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from flows.linkcheck import LinkChecker, LinkPolicy, LinkResult, classify_exception
+from sandbox.linkfarm import EXPECTED, LinkFarm
+from sandbox.server import ThreadedServer
+
+LOOPBACK = ("127.0.0.0/8",)
+
+
+def policy(**overrides: object) -> LinkPolicy:
+    fields: dict[str, object] = {"allow_private": LOOPBACK, "timeout_s": 1.0, "retries": 1, "backoff_s": 0.05}
+    fields.update(overrides)
+    return LinkPolicy(**fields)  # type: ignore[arg-type]
+
+
+def check_all(urls: list[str], link_policy: LinkPolicy) -> tuple[dict[str, LinkResult], LinkChecker]:
+    async def run() -> tuple[dict[str, LinkResult], LinkChecker]:
+        async with LinkChecker(link_policy) as checker:
+            return await checker.check_all(urls), checker
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(scope="module")
+def farm() -> Iterator[tuple[LinkFarm, str]]:
+    links = LinkFarm(slow_s=0.2, hang_s=2.5, limit_per_s=2)
+    with ThreadedServer(links) as server:
+        yield links, server.base_url
+
+
+@pytest.fixture(scope="module")
+def every_kind(farm: tuple[LinkFarm, str]) -> dict[str, LinkResult]:
+    _, base = farm
+    results, _ = check_all([f"{base}/{kind}/1" for kind in EXPECTED], policy())
+    return {url.rsplit("/", 2)[1]: result for url, result in results.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_each_kind_of_farm_link_is_classified_right(every_kind: dict[str, LinkResult], kind: str) -> None:
+    result = every_kind[kind]
+    expected = EXPECTED[kind]
+    if expected == "ok":
+        assert result.status == "ok", result
+        assert result.error_class is None and result.http_status == 200
+    else:
+        assert result.status == "broken", result
+        assert result.error_class == expected, result
+
+
+def test_http_errors_keep_their_status_and_reason(every_kind: dict[str, LinkResult]) -> None:
+    assert (every_kind["missing"].http_status, every_kind["missing"].message) == (404, "HTTP 404 Not Found")
+    assert every_kind["gone"].http_status == 410
+    assert every_kind["error"].http_status == 500
+
+
+def test_the_whole_redirect_chain_is_recorded(every_kind: dict[str, LinkResult], farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    chain = every_kind["chain"]
+    assert [(h.url, h.status) for h in chain.redirects] == [(f"{base}/chain/1", 302), (f"{base}/redirect/1", 301)]
+    assert chain.final_url == f"{base}/ok/1"
+
+
+def test_a_redirect_loop_ends_and_is_named(every_kind: dict[str, LinkResult]) -> None:
+    loop = every_kind["loop"]
+    assert loop.error_class == "redirect_loop" and len(loop.redirects) == 2
+    assert "loop" in loop.message
+
+
+def test_too_many_redirects_is_its_own_class(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    results, _ = check_all([f"{base}/chain/2"], policy(max_redirects=1))
+    assert results[f"{base}/chain/2"].error_class == "too_many_redirects"
+
+
+def test_head_refused_or_lied_to_is_confirmed_with_get(farm: tuple[LinkFarm, str],
+                                                       every_kind: dict[str, LinkResult]) -> None:
+    links, _ = farm
+    assert every_kind["nohead"].method == every_kind["headlie"].method == "GET"
+    assert links.count("/headlie/1", "HEAD") == 1 and links.count("/headlie/1", "GET") == 1
+    assert links.count("/doc/1", "GET") == 0, "a working non-HTML link needs no GET"
+
+
+def test_a_transient_503_is_retried(farm: tuple[LinkFarm, str], every_kind: dict[str, LinkResult]) -> None:
+    links, _ = farm
+    assert every_kind["flaky"].ok
+    assert links.count("/flaky/1") >= 2
+
+
+def test_a_home_page_that_answers_unknown_paths_is_not_itself_a_soft_404(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    results, _ = check_all([f"{base}/", f"{base}/nowhere/9"], policy())
+    assert results[f"{base}/"].ok
+    assert results[f"{base}/nowhere/9"].error_class == "soft_404"
+
+
+def test_retry_after_is_waited_for(farm: tuple[LinkFarm, str]) -> None:
+    links, base = farm
+    urls = [f"{base}/limited/{n}" for n in range(10, 14)]
+    before = sum(1 for (_, _, p) in links.hits if p.startswith("/limited/"))
+    results, checker = check_all(urls, policy(per_host=4, timeout_s=5))
+    assert all(r.ok for r in results.values()), results
+    waits = [w for host in checker._hosts.values() for w in host.waits]
+    assert waits and all(w == 1.0 for w in waits), "the 429's Retry-After: 1 was honoured"
+    assert sum(links.hits[k] for k in links.hits if k[2].startswith("/limited/")) > before + len(urls)
+    assert max(r.elapsed_ms for r in results.values()) >= 1000
+
+
+def test_a_url_repeated_in_one_batch_is_fetched_once(farm: tuple[LinkFarm, str]) -> None:
+    links, base = farm
+    url = f"{base}/ok/40"
+    results, checker = check_all([url] * 40 + [url + "#section"] * 5, policy())
+    assert results[url].ok and results[url + "#section"].ok
+    assert links.count("/ok/40", "HEAD") == 1 and links.count("/ok/40", "GET") == 1
+
+
+def test_fragments_are_checked_against_the_page_ids(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    results, _ = check_all([f"{base}/ok/3#section", f"{base}/ok/3#no-such-part"], policy())
+    assert results[f"{base}/ok/3#section"].ok
+    missing = results[f"{base}/ok/3#no-such-part"]
+    assert missing.error_class == "fragment_missing" and "no-such-part" in missing.message
+
+
+def test_private_and_loopback_targets_are_refused_unless_allowed(farm: tuple[LinkFarm, str]) -> None:
+    links, base = farm
+    url = f"{base}/ok/77"
+    refused, _ = check_all([url], policy(allow_private=()))
+    assert refused[url].status == "skipped" and refused[url].error_class == "private_address"
+    assert "allow_private" in refused[url].message
+    assert links.count("/ok/77") == 0, "nothing was sent to a refused address"
+    allowed, _ = check_all([url], policy())
+    assert allowed[url].ok
+
+
+def test_a_redirect_into_a_range_not_allowed_is_refused(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    results, _ = check_all([f"{base}/away/1"], policy(allow_private=("127.0.0.1/32",)))
+    result = results[f"{base}/away/1"]
+    assert result.error_class == "private_address" and result.final_url.startswith("http://127.0.0.2:")
+
+
+def test_dns_failure_is_named() -> None:
+    results, _ = check_all(["http://no-such-host.invalid/agenda"], policy())
+    assert results["http://no-such-host.invalid/agenda"].error_class == "dns"
+
+
+def test_refused_connection_is_named() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/form"
+    results, _ = check_all([url], policy())
+    assert results[url].error_class == "connect"
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_an_untrusted_tls_certificate_is_a_finding_not_ignored(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
+        url = f"{server.base_url}/ok/1"
+        results, _ = check_all([url], policy())
+    assert url.startswith("https://")
+    assert results[url].status == "broken" and results[url].error_class == "tls"
+    assert "certificate" in results[url].message
+
+
+def test_mailto_and_tel_links_are_validated_not_contacted() -> None:
+    urls = ["mailto:clerk@springfield.example?subject=Records", "mailto:clerk@", "tel:+1-555-010-0100",
+            "tel:call-us", "javascript:void(0)"]
+    results, checker = check_all(urls, policy())
+    assert [results[u].status for u in urls] == ["ok", "broken", "ok", "broken", "skipped"]
+    assert results["mailto:clerk@"].error_class == "invalid"
+    assert results["javascript:void(0)"].error_class == "unsupported_scheme"
+    assert checker.requests == 0
+
+
+def test_known_results_are_returned_without_asking_again(farm: tuple[LinkFarm, str]) -> None:
+    links, base = farm
+    url = f"{base}/ok/55"
+    first, _ = check_all([url], policy())
+
+    async def again() -> tuple[dict[str, LinkResult], int]:
+        async with LinkChecker(policy()) as checker:
+            return await checker.check_all([url], known=first), checker.requests
+
+    second, requests = asyncio.run(again())
+    assert requests == 0 and second[url].cached and second[url].ok
+    assert links.count("/ok/55") == 2
+
+
+def test_exceptions_are_classified_without_a_network() -> None:
+    import ssl
+
+    import httpx
+
+    tls = httpx.ConnectError("handshake failed")
+    tls.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed: self-signed certificate")
+    assert classify_exception(tls)[0] == "tls"
+    dns = httpx.ConnectError("lookup failed")
+    dns.__cause__ = socket.gaierror(-2, "Name or service not known")
+    assert classify_exception(dns)[0] == "dns"
+    assert classify_exception(httpx.ReadTimeout("slow"))[0] == "timeout"
