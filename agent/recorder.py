@@ -29,6 +29,7 @@ from agent.services import Services
 from agent.settings import Account
 from flows.base import Artifact, CaptureResult, LoginOutcome, VisitorCapture
 from storage import findings
+from storage import links as link_store
 from storage.archive import ArtifactInput, CaptureInput, ProfileInput
 from storage.clock import utcnow
 from storage.models import Finding, Run
@@ -167,6 +168,12 @@ class Recorder:
         threshold = self.settings.links.failures_before_broken
         detection.drafts += broken_links(outcome.states, policy, threshold)
         detection.judged |= {link_subject(u) for u, r in outcome.results.items() if r.status != "skipped"}
+        if detection.structure_ok:
+            # A link whose posts were all seen (or seen gone) without it is no longer published.
+            judged = detection.judged | {"profile"}
+            gone = link_store.mark_unpublished(session, policy.account_id, outcome.results,
+                                               lambda row: not all(s in judged for s in row.sources), run_id)
+            detection.judged |= {link_subject(row.url) for row in gone}
 
     def seal(self, session: Session, run: Run, now: datetime) -> None:
         """Sign the run's manifest into its account's chain, in the run's own transaction."""

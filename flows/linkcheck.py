@@ -374,9 +374,11 @@ class LinkChecker:
         for text in addresses:
             address = ipaddress.ip_address(text.split("%", 1)[0])
             if not address.is_global and not self.policy.private_allowed(address):
+                where = f"{parts.hostname} is" if parts.hostname == str(address) else \
+                    f"{parts.hostname} is at {address},"
                 raise _Stop("private_address",
-                            f"{parts.hostname} is at {address}, a private or loopback address; civicwatch does "
-                            f"not fetch those unless [links] allow_private includes it", status="skipped")
+                            f"{where} a private or loopback address; civicwatch does not fetch those unless "
+                            f"[links] allow_private includes it", status="skipped")
         return host
 
     async def _resolve(self, hostname: str, port: int) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -97,3 +97,22 @@ def checks_for(session: Session, urls: Iterable[str]) -> dict[str, LinkCheck]:
     keys = {url_hash(u): u for u in urls}
     rows = session.exec(select(LinkCheck).where(col(LinkCheck.url_hash).in_(list(keys))))
     return {keys[r.url_hash]: r for r in rows}
+
+
+def mark_unpublished(
+    session: Session, account_id: str, published: Iterable[str], still_there: Callable[[AccountLink], bool],
+    run_id: str,
+) -> list[AccountLink]:
+    """Links of the account no longer published (``still_there`` says False): marked ``removed``."""
+    keep = {url_hash(u) for u in published}
+    rows = session.exec(select(AccountLink).where(AccountLink.account_id == account_id,
+                                                  AccountLink.status != "removed"))
+    removed = []
+    for row in rows:
+        if row.url_hash in keep or still_there(row):
+            continue
+        row.status, row.message, row.consecutive_failures = "removed", f"no longer published (run {run_id})", 0
+        session.add(row)
+        removed.append(row)
+    session.flush()
+    return removed

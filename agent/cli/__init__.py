@@ -23,9 +23,10 @@ class AppContext:
         self.log_json = log_json
         self._settings: Settings | None = None
 
-    def settings(self) -> Settings:
+    def settings(self, require_file: bool = True) -> Settings:
+        """The settings; with ``require_file=False`` a missing default file means defaults."""
         if self._settings is None:
-            self._settings = load_settings(self.config)
+            self._settings = load_settings(self.config, require_file=require_file or self.config is not None)
             agent = self._settings.agent
             setup_logging(self.log_level or agent.log_level, "json" if self.log_json else agent.log_format)
         return self._settings
@@ -70,7 +71,7 @@ def main() -> None:
 
 
 # The command modules register themselves on `cli` when imported.
-COMMAND_MODULES = ("alerts", "browser", "check", "config", "demo", "evidence", "findings", "ops", "records",
+COMMAND_MODULES = ("alerts", "browser", "check", "config", "demo", "evidence", "findings", "links", "ops", "records",
                    "rescan", "run", "sandbox", "serve", "users")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"agent.cli.{_module}")

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
-from agent.browser import BrowserHost
 from agent.recorder import RunReport
-from agent.runner import Runner
 from agent.services import open_services
-from agent.settings import Settings, load_settings
+from agent.settings import Settings
 from storage import findings as store
 from storage.models import Post
-from tests.conftest import Site, edit_config, run_async, set_key
-
-Check = Callable[..., RunReport]
-
-
-@pytest.fixture
-def check(config_file: Path, shared_browser: BrowserHost) -> Check:
-    """Run one account through the real runner (shared Chromium); returns its report."""
-
-    def run(account_id: str, config: Path = config_file, force_login: bool = False) -> RunReport:
-        settings = load_settings(config)
-        services = open_services(settings)
-
-        async def go() -> RunReport:
-            return await Runner(services, shared_browser).check(settings.account(account_id), force_login)
-
-        try:
-            return run_async(go)
-        finally:
-            services.close()
-
-    return run
+from tests.agent.conftest import Check
+from tests.conftest import Site, edit_config, set_key
 
 
 def new(report: RunReport) -> list[tuple[str, str]]:

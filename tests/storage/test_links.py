@@ -1,0 +1,61 @@
+"""Link results in the database: the cache and failures counted run by run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage import links
+from storage.db import Database
+from storage.models import LinkCheck
+
+T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+URL = "https://springfield.gov/agenda"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    database.create_schema()
+    return database
+
+
+def check(status: str, at: datetime, url: str = URL) -> LinkCheck:
+    return LinkCheck(url_hash=links.url_hash(url), url=url, status=status, checked_at=at,
+                     error_class=None if status == "ok" else "http_status")
+
+
+def runs(db: Database, statuses: list[str]) -> list[int]:
+    counts = []
+    for i, status in enumerate(statuses):
+        now = T0 + timedelta(hours=i)
+        with db.session() as s:
+            [row] = links.update_account(s, "parks", f"r{i}", {URL: check(status, now)}, {URL: ["post:p1"]}, now)
+            counts.append(row.consecutive_failures)
+    return counts
+
+
+def test_failures_are_counted_in_a_row_and_reset_by_a_success(db: Database) -> None:
+    assert runs(db, ["broken", "ok", "broken", "broken", "broken", "ok"]) == [1, 0, 1, 2, 3, 0]
+
+
+def test_the_cache_reuses_working_links_only_while_fresh(db: Database) -> None:
+    other = "https://springfield.gov/gone"
+    with db.session() as s:
+        links.save_checks(s, [check("ok", T0), check("broken", T0, other)])
+    with db.session() as s:
+        fresh = links.cached(s, [URL, other], ok_since=T0 - timedelta(hours=1), failed_since=T0 + timedelta(seconds=1))
+        stale = links.cached(s, [URL], ok_since=T0 + timedelta(minutes=1), failed_since=T0)
+    assert set(fresh) == {URL} and stale == {}
+
+
+def test_when_a_link_last_worked_is_kept_through_failures(db: Database) -> None:
+    with db.session() as s:
+        links.save_checks(s, [check("ok", T0)])
+    with db.session() as s:
+        links.save_checks(s, [check("broken", T0 + timedelta(hours=1))])
+    with db.session() as s:
+        row = s.get(LinkCheck, links.url_hash(URL))
+        assert row is not None and row.status == "broken" and row.last_ok_at == T0
