@@ -33,7 +33,7 @@ def _q(value: str | Path) -> str:
 
 def demo_config(base_url: str, data_dir: Path) -> str:
     """The demo's civicwatch.toml (secrets are file: references next to it); pure."""
-    return f"""# Written by `civicwatch demo`. Three accounts on the built-in sandbox network.
+    return f"""# Written by `civicwatch demo`. Four accounts on the built-in sandbox network.
 # "parks" is read by the generic adapter from the selectors below; the others by the
 # sandbox adapter. Passwords live in files under secrets/, referenced with file:.
 
@@ -131,6 +131,19 @@ schedule = "cron: 15 * * * *"
 [accounts.credentials]
 username = "police@springfield.example"
 password = "file:secrets/police.password"
+
+# The city's own web site: pages crawled one link deep from the home page, every link checked.
+[[accounts]]
+id = "city-site"
+name = "City of Springfield web site"
+platform = "website"
+url = "{base_url}/site/"
+department = "Communications"
+schedule = "every 6h"
+[accounts.website]
+depth = 1
+max_pages = 8
+include = ["/site/"]
 """
 
 

@@ -91,6 +91,7 @@ def account_policy(account: Account, policy: PolicySettings) -> AccountPolicy:
         public_posting=account.public_posting,
         public_comments=account.public_comments,
         policy=policy,
+        pages=account.platform == "website",
     )
 
 
@@ -221,18 +222,19 @@ class Recorder:
         return recorded
 
     def _store_blobs(self, artifacts: list[Artifact]) -> list[CaptureInput]:
-        """Write every artifact durably, grouped into captures by view."""
-        views: dict[str, list[ArtifactInput]] = {}
-        urls: dict[str, str | None] = {}
+        """Write every artifact durably, grouped into captures by view (and by page for websites)."""
+        views: dict[tuple[str, str | None], list[ArtifactInput]] = {}
+        urls: dict[tuple[str, str | None], str | None] = {}
         for art in artifacts:
             stored = self.archive.put_blob(art.data, art.media_type)
-            view = _VIEW_OF_KIND.get(art.kind, "owner")
-            views.setdefault(view, []).append(
+            view = art.view or _VIEW_OF_KIND.get(art.kind, "owner")
+            key = (view, art.url if art.view == "page" else None)
+            views.setdefault(key, []).append(
                 ArtifactInput(art.kind, art.media_type, stored.sha256, stored.size, art.url)
             )
             if art.kind in ("screenshot", "visitor_screenshot", "settings"):
-                urls[view] = art.url
-        return [CaptureInput(view, urls.get(view) or "", urls.get(view), arts) for view, arts in views.items()]
+                urls[key] = art.url
+        return [CaptureInput(key[0], urls.get(key) or "", urls.get(key), arts) for key, arts in views.items()]
 
     # -- failure -----------------------------------------------------------------------
 

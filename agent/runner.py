@@ -194,7 +194,9 @@ class Runner:
                 async with step("reading the session to save"):
                     state = dict(await owner.storage_state())
                 sessions.save(account.id, state)  # refreshed cookies
-        visitor, visitor_error = await self._visitor_view(adapter, har("visitor.har"))
+        visitor, visitor_error = None, None
+        if getattr(adapter, "has_visitor_view", True):
+            visitor, visitor_error = await self._visitor_view(adapter, har("visitor.har"))
         return Captured(result, outcome, visitor, visitor_error)
 
     async def _login(

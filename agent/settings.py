@@ -41,6 +41,7 @@ from agent.errors import ConfigError
 from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.linkcheck import LinkPolicy
+from flows.website import WebsiteScope
 from flows.selectors import LoginSteps, SelectorMap
 
 ENV_PREFIX = "CIVICWATCH_"
@@ -439,6 +440,8 @@ class Account(_Strict):
     credentials: CredentialSettings | None = None
     login: LoginSteps | None = None
     selectors: SelectorMap | None = None
+    #: platform "website": which pages to watch
+    website: WebsiteScope | None = None
 
     @field_validator("url")
     @classmethod

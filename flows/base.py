@@ -106,6 +106,8 @@ class Artifact:
     media_type: str
     data: bytes = field(repr=False)
     url: str | None = None
+    #: the capture it belongs to, when not the one its kind implies ("page": one capture per page)
+    view: str | None = None
 
     @property
     def sha256(self) -> str:

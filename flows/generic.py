@@ -26,7 +26,7 @@ from flows.base import (
     VisitorView,
 )
 from flows.boundary import first_line, step, waited
-from flows.capture import full_page_png
+from flows.capture import browser_version_of, full_page_png, viewport_of
 from flows.selectors import COUNT_SCRIPT, EXTRACT_SCRIPT, LoginSteps, SelectorMap, split_field_selector
 
 _MORE_SCRIPT = """([css, endCss, n]) =>
@@ -113,8 +113,8 @@ class GenericAdapter:
             requested_url=self.account.url,
             final_url=artifacts[0].url or page.url,
             user_agent=await page.evaluate("() => navigator.userAgent"),
-            viewport=_viewport(page),
-            browser_version=_browser_version(page),
+            viewport=viewport_of(page),
+            browser_version=browser_version_of(page),
             profile=profile,
             posts=tuple(posts[: self.account.max_posts]),
             feed_complete=bool(data.get("feed_end")) or feed_end,
@@ -369,13 +369,3 @@ def _box(value: Any) -> tuple[int, int, int, int] | None:
     if isinstance(value, list) and len(value) == 4 and all(isinstance(v, int | float) for v in value):
         return (int(value[0]), int(value[1]), int(value[2]), int(value[3]))
     return None
-
-
-def _viewport(page: Page) -> tuple[int, int]:
-    size = page.viewport_size or {"width": 0, "height": 0}
-    return (size["width"], size["height"])
-
-
-def _browser_version(page: Page) -> str:
-    browser = page.context.browser
-    return browser.version if browser else "unknown"

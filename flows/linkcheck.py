@@ -23,11 +23,11 @@ import secrets
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import AsyncIterator, Literal
+from typing import Literal, Self
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -196,7 +196,7 @@ class LinkChecker:
         #: requests actually sent (for reports and tests of the cache)
         self.requests = 0
 
-    async def __aenter__(self) -> LinkChecker:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -440,7 +440,7 @@ class LinkChecker:
 
     def _backoff(self, attempt: int) -> float:
         base = self.policy.backoff_s * 2 ** (attempt - 1)
-        return base * (0.75 + random.random() / 2)  # noqa: S311 - jitter, not secrecy
+        return base * (0.75 + random.random() / 2)
 
     async def _send(self, method: str, url: str) -> _Answer:
         self.requests += 1

@@ -152,7 +152,7 @@ def page_facts(body: bytes, charset: str | None = None) -> PageFacts:
         text = body.decode("utf-8", errors="replace")
     parser = _FactsParser()
     parser.feed(text)
-    squash = lambda parts: " ".join(" ".join(parts).split())  # noqa: E731
+    squash = lambda parts: " ".join(" ".join(parts).split())
     return PageFacts(squash(parser.title), squash(parser.heading), frozenset(parser.anchors), parser.text)
 
 

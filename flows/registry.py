@@ -14,6 +14,7 @@ from agent.errors import ConfigError
 from flows.base import AccountSpec, CaptureLimits, Platform
 from flows.generic import GenericAdapter
 from flows.sandbox import SandboxAdapter
+from flows.website import WebsiteAdapter
 
 ENTRY_POINT_GROUP = "civicwatch.platforms"
 
@@ -66,5 +67,5 @@ def names() -> list[str]:
     return sorted(_ADAPTERS)
 
 
-for _builtin in (GenericAdapter, SandboxAdapter):
+for _builtin in (GenericAdapter, SandboxAdapter, WebsiteAdapter):
     register(_builtin)

@@ -68,6 +68,8 @@ class CommentPatch(_In):
 class ServerPatch(_In):
     down: bool | None = None
     delay_ms: int | None = None
+    #: a notice shown on every page of the city's web site (/site/...)
+    site_notice: str | None = None
 
 
 def router(state: SandboxState) -> APIRouter:
@@ -183,6 +185,8 @@ def router(state: SandboxState) -> APIRouter:
             state.down = body.down
         if body.delay_ms is not None:
             state.delay_ms = body.delay_ms
-        return {"down": state.down, "delay_ms": state.delay_ms}
+        if body.site_notice is not None:
+            state.site_notice = body.site_notice
+        return {"down": state.down, "delay_ms": state.delay_ms, "site_notice": state.site_notice}
 
     return api

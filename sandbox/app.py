@@ -21,6 +21,8 @@ from sandbox.state import PAGE_SIZE, SandboxState, SbAccount, SbPost, now
 HERE = Path(__file__).parent
 SESSION_COOKIE = "sb_session"
 OTP_COOKIE = "sb_pending"
+#: the city web site's sections (the home page links to each; the "website" demo account crawls them)
+SITE_DEPARTMENTS = ("parks", "library", "police", "permits")
 _URL = re.compile(r"(https?://[^\s<>\"]+|/site/[A-Za-z0-9_\-/#.]*)")
 
 
@@ -214,7 +216,8 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     async def city_site(path: str) -> HTMLResponse:
         if path.startswith("gone"):
             raise HTTPException(404, "page not found")
-        return render("site.html", path=path or "home", owner=None)
+        return render("site.html", path=path.strip("/") or "home", owner=None, notice=state.site_notice,
+                      departments=SITE_DEPARTMENTS)
 
     @app.get("/_hang")
     async def hang(request: Request) -> Response:

@@ -105,10 +105,9 @@ class LinkFarm:
         def moved(status: int, to: str) -> Awaitable[None]:
             return reply(status, headers=((b"location", to.encode()),))
 
-        if host in self.limited_hosts or kind == "limited":
-            if self._rate_limited(host):
-                await reply(429, b"slow down", "text/plain", ((b"retry-after", b"1"),))
-                return
+        if (host in self.limited_hosts or kind == "limited") and self._rate_limited(host):
+            await reply(429, b"slow down", "text/plain", ((b"retry-after", b"1"),))
+            return
         if path == "/":
             await reply(200, _HOME)
         elif kind == "ok" or kind == "limited":

@@ -81,6 +81,7 @@ class SandboxState:
         self.pending_otp: dict[str, str] = {}
         self.down = False
         self.delay_ms = 0
+        self.site_notice = ""
         self.login_attempts: dict[str, int] = {}
         #: webhook messages received at /_admin/inbox/NAME (the demo's alert channel)
         self.inbox: list[dict[str, object]] = []
@@ -103,6 +104,7 @@ class SandboxState:
             self.inbox.clear()
             self.down = False
             self.delay_ms = 0
+            self.site_notice = ""
             self._counter = counter
 
     def account(self, slug: str) -> SbAccount:

@@ -10,19 +10,21 @@ import pytest
 from pydantic import BaseModel
 
 from agent.cli import cli
+from agent.detect.config import KINDS, CustomRule, PolicySettings, RuleSetSettings, RulesSettings
 from agent.settings import (
     Account,
     AlertSettings,
     CredentialSettings,
     EvidenceSettings,
+    LinkSettings,
     RetentionSettings,
     RouteSettings,
     Settings,
     WebSettings,
 )
 from flows import registry
-from agent.detect.config import KINDS, CustomRule, PolicySettings, RulesSettings, RuleSetSettings
 from flows.selectors import LoginSteps, SelectorMap
+from flows.website import WebsiteScope
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -46,6 +48,8 @@ TABLES: list[tuple[str, type[BaseModel]]] = [
     ("[web]", WebSettings),
     ("[retention]", RetentionSettings),
     ("[evidence]", EvidenceSettings),
+    ("[links]", LinkSettings),
+    ("[accounts.website]", WebsiteScope),
     ("[policy]", PolicySettings),
     ("[rules]", RulesSettings),
     ("[rules.personal_data]", RuleSetSettings),

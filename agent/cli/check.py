@@ -16,9 +16,12 @@ def _line(report: RunReport) -> str:
     if report.status != "ok":
         return f"{report.account:<16} FAILED  {report.error_code}: {report.error}"
     artifacts = sum(len(c["artifacts"]) for c in report.captures)
+    links = report.links
+    failing = f" ({links['broken']} failing)" if links.get("broken") else ""
     return (
-        f"{report.account:<16} ok      {report.posts_seen} posts ({report.posts_new} new), "
-        f"{artifacts} artifacts, {len(report.findings)} findings  run {report.run_id}"
+        f"{report.account:<16} ok      {report.posts_seen} items ({report.posts_new} new), "
+        f"{artifacts} artifacts, {links.get('checked', 0)} links{failing}, {len(report.findings)} findings  "
+        f"run {report.run_id}"
     )
 
 

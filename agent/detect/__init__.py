@@ -23,6 +23,11 @@ def detect(snapshot: Snapshot, history: History, policy: AccountPolicy, rules: C
     structure = changes.structure(snapshot, history, policy)
     result.drafts += structure
     result.structure_ok = not structure
+    if policy.pages:
+        # The city's own pages: a change is a new version, not a finding; their links are
+        # checked by the link checker. Posting rules do not apply to them.
+        result.judged = {"account"} | {f"post:{p.id}" for p in snapshot.posts}
+        return result
     items = snapshot_items(snapshot)
     result.drafts += scan_items(items, policy, rules, snapshot.profile.name, rules.settings.repeated_comments)
     result.drafts += rules_of_policy.public_posting(snapshot, policy)

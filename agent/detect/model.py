@@ -32,6 +32,8 @@ class AccountPolicy:
     public_posting: bool = False
     public_comments: bool = True
     policy: PolicySettings = field(default_factory=PolicySettings)
+    #: the items are the city's own web pages (platform "website"), not a feed
+    pages: bool = False
 
     def authorized(self, who: str) -> bool:
         """May this name publish on the account? The page's own name always may."""

@@ -122,7 +122,7 @@ def test_retry_after_is_waited_for(farm: tuple[LinkFarm, str]) -> None:
 def test_a_url_repeated_in_one_batch_is_fetched_once(farm: tuple[LinkFarm, str]) -> None:
     links, base = farm
     url = f"{base}/ok/40"
-    results, checker = check_all([url] * 40 + [url + "#section"] * 5, policy())
+    results, _checker = check_all([url] * 40 + [url + "#section"] * 5, policy())
     assert results[url].ok and results[url + "#section"].ok
     assert links.count("/ok/40", "HEAD") == 1 and links.count("/ok/40", "GET") == 1
 

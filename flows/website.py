@@ -1,0 +1,167 @@
+"""The website adapter: the city's own pages, crawled within one site and captured like a feed.
+
+Each page becomes one item of the snapshot (its id is the page's URL, its text the page's
+title and visible text, its links every link on it), so a page that changed is a new
+version and every link on it is checked. Each page gets its own screenshot and DOM.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import Any, ClassVar
+from urllib.parse import urldefrag, urlsplit
+
+from playwright.async_api import Page
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent.errors import SiteUnavailable
+from flows.base import (
+    AccountSpec,
+    Artifact,
+    CaptureLimits,
+    CaptureResult,
+    Credentials,
+    LoginOutcome,
+    Post,
+    Profile,
+    Snapshot,
+    VisitorCapture,
+)
+from flows.boundary import step
+from flows.capture import browser_version_of, full_page_png, viewport_of
+
+_PAGE_SCRIPT = """() => ({
+  title: document.title || '',
+  text: (document.body ? document.body.innerText : '').replace(/[ \\t]+/g, ' ').trim(),
+  links: Array.from(document.querySelectorAll('a[href], area[href]'), a => a.href).filter(Boolean),
+})"""
+#: addresses that are files, not pages: linked (and checked) but not crawled
+_FILE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|zip|jpe?g|png|gif|svg|mp[34]|mov|csv|ics|txt)$", re.IGNORECASE)
+
+
+class WebsiteScope(BaseModel):
+    """``[accounts.website]``: which of the city's pages a ``website`` account watches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: more pages to start from, besides the account's url
+    start_urls: list[str] = []
+    #: how many links deep to follow from a start page (0: the start pages only)
+    depth: int = Field(1, ge=0, le=10)
+    max_pages: int = Field(20, ge=1, le=1000)
+    #: regular expressions: follow only URLs matching one of these (all when empty)
+    include: list[str] = []
+    #: regular expressions: never follow URLs matching one of these
+    exclude: list[str] = []
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return patterns
+
+
+def page_id(url: str) -> str:
+    """A page's identity: its URL without the fragment; pure."""
+    return urldefrag(url)[0]
+
+
+def follow(url: str, site: str, scope: WebsiteScope) -> bool:
+    """Is this link a page of the same site, inside the include/exclude patterns? pure."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != site or _FILE.search(parts.path):
+        return False
+    if scope.include and not any(re.search(p, url) for p in scope.include):
+        return False
+    return not any(re.search(p, url) for p in scope.exclude)
+
+
+class WebsiteAdapter:
+    """Watches a set of the city's own web pages."""
+
+    name: ClassVar[str] = "website"
+    #: a public site has no separate anonymous view: every page is captured without signing in
+    has_visitor_view: ClassVar[bool] = False
+
+    def __init__(self, account: AccountSpec, limits: CaptureLimits) -> None:
+        self.account = account
+        self.limits = limits
+        self.scope: WebsiteScope = getattr(account, "website", None) or WebsiteScope()
+
+    @classmethod
+    def check_account(cls, account: AccountSpec) -> list[str]:
+        scope: WebsiteScope = getattr(account, "website", None) or WebsiteScope()
+        problems = []
+        for url in (account.url, *scope.start_urls):
+            if urlsplit(url).scheme not in ("http", "https"):
+                problems.append(f"start page {url!r} is not an http(s) address")
+        return problems
+
+    async def login(self, page: Page, credentials: Credentials | None) -> LoginOutcome:
+        return LoginOutcome.NOT_NEEDED
+
+    async def visitor_view(self, page: Page) -> VisitorCapture:
+        raise NotImplementedError("a website account has no separate visitor view")
+
+    async def snapshot(self, page: Page) -> CaptureResult:
+        """Crawl from the start pages, capturing each page."""
+        starts = list(dict.fromkeys(page_id(u) for u in (self.account.url, *self.scope.start_urls)))
+        queue: deque[tuple[str, int]] = deque((u, 0) for u in starts)
+        queued = set(starts)
+        pages: list[Post] = []
+        artifacts: list[Artifact] = []
+        warnings: list[str] = []
+        while queue and len(pages) < self.scope.max_pages:
+            url, depth = queue.popleft()
+            try:
+                final, data, shot, dom = await self._capture_page(page, url)
+            except SiteUnavailable as exc:
+                if url == starts[0]:
+                    raise  # without its first page there is nothing to watch
+                warnings.append(f"page {url} could not be captured: {exc.message}")
+                continue
+            pages.append(Post(id=page_id(final), author=self.account_name, text=f"{data['title']}\n\n{data['text']}",
+                              links=tuple(dict.fromkeys(data["links"]))))
+            artifacts += [Artifact("screenshot", "image/png", shot, final, view="page"),
+                          Artifact("dom", "text/html; charset=utf-8", dom, final, view="page")]
+            if depth < self.scope.depth:
+                site = urlsplit(final).netloc.lower()
+                for link in data["links"]:
+                    target = page_id(link)
+                    if target not in queued and follow(target, site, self.scope):
+                        queued.add(target)
+                        queue.append((target, depth + 1))
+        if queue:
+            warnings.append(f"stopped at max_pages = {self.scope.max_pages}; {len(queue)} page(s) not captured")
+        first = pages[0]
+        snapshot = Snapshot(
+            account_id=self.account.id, platform=self.name, requested_url=self.account.url,
+            final_url=first.id, user_agent=await page.evaluate("() => navigator.userAgent"),
+            viewport=viewport_of(page), browser_version=browser_version_of(page),
+            profile=Profile(name=self.account_name), posts=tuple(pages), feed_complete=not queue,
+            warnings=tuple(warnings),
+        )
+        return CaptureResult(snapshot, artifacts)
+
+    @property
+    def account_name(self) -> str:
+        return str(getattr(self.account, "name", self.account.id))
+
+    async def _capture_page(self, page: Page, url: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+        ms = self.limits.navigation_ms
+        async with step(f"opening {url}", ms):
+            response = await page.goto(url, wait_until="load", timeout=ms)
+        if response is not None and response.status >= 400:
+            raise SiteUnavailable(f"opening {url}: the server answered HTTP {response.status}")
+        async with step(f"reading {url}", self.limits.step_ms):
+            data: dict[str, Any] = await page.evaluate(_PAGE_SCRIPT)
+        async with step(f"taking the full-page screenshot of {url}", ms):
+            shot = await full_page_png(page, ms)
+        async with step(f"reading the rendered DOM of {url}", self.limits.step_ms):
+            dom = (await page.content()).encode("utf-8")
+        return page.url, data, shot, dom
