@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from agent.alerts.alerter import Alerter, consecutive_failures
-from agent.detect import AccountPolicy, Detection, History, detect, detect_failure
+from agent.detect.pipeline import AccountPolicy, Detection, History, detect, detect_failure
 from agent.detect.config import OPERATIONAL_KINDS, PolicySettings
 from agent.detect.content.rules import ContentRules
 from agent.detect.links import broken_links, link_subject

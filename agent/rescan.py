@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from agent.alerts.alerter import Alerter
-from agent.detect import Item, scan_items
+from agent.detect.pipeline import Item, scan_items
 from agent.detect.content.rules import ContentRules
 from agent.recorder import account_policy
 from agent.services import Services

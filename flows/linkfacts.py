@@ -173,6 +173,16 @@ def looks_like_probe(page: PageFacts, page_final: str, probe: PageFacts, probe_f
     return abs(page.text_length - probe.text_length) / larger <= 0.1
 
 
+_FILE_SUFFIX = re.compile(
+    r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|gz|tgz|7z|rar|jpe?g|png|gif|webp|svg|tiff?|mp[34]|m4a|mov|avi|wav"
+    r"|csv|ics|txt|json|xml|kml|kmz|shp|exe|msi|dmg|iso)$", re.IGNORECASE)
+
+
+def is_file_path(url: str) -> bool:
+    """Does the URL name a file (a document, an image, an archive) rather than a page? pure."""
+    return bool(_FILE_SUFFIX.search(urlsplit(url).path))
+
+
 def is_html(content_type: str | None) -> bool:
     """Is this Content-Type an HTML page? pure."""
     kind = (content_type or "").split(";", 1)[0].strip().lower()

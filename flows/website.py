@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urldefrag, urlsplit
 
-from playwright.async_api import Page
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.errors import SiteUnavailable
@@ -29,15 +28,17 @@ from flows.base import (
     VisitorCapture,
 )
 from flows.boundary import step
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 from flows.capture import browser_version_of, full_page_png, viewport_of
+from flows.linkfacts import is_file_path
 
 _PAGE_SCRIPT = """() => ({
   title: document.title || '',
   text: (document.body ? document.body.innerText : '').replace(/[ \\t]+/g, ' ').trim(),
   links: Array.from(document.querySelectorAll('a[href], area[href]'), a => a.href).filter(Boolean),
 })"""
-#: addresses that are files, not pages: linked (and checked) but not crawled
-_FILE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|zip|jpe?g|png|gif|svg|mp[34]|mov|csv|ics|txt)$", re.IGNORECASE)
 
 
 class WebsiteScope(BaseModel):
@@ -74,7 +75,7 @@ def page_id(url: str) -> str:
 def follow(url: str, site: str, scope: WebsiteScope) -> bool:
     """Is this link a page of the same site, inside the include/exclude patterns? pure."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() != site or _FILE.search(parts.path):
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() != site or is_file_path(url):
         return False
     if scope.include and not any(re.search(p, url) for p in scope.include):
         return False

@@ -64,6 +64,8 @@ class LinkFarm:
     #: requests per second a rate-limited host accepts before answering 429
     limit_per_s: int = 20
     limited_hosts: frozenset[str] = frozenset()
+    #: served at /links.html: a page listing links, for checkers that start from a page
+    index: bytes = b""
     hits: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _windows: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -92,8 +94,9 @@ class LinkFarm:
 
         async def reply(status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
                         headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+            # "LinkChecker" lets LinkChecker lift its 10 requests/s per host throttle (its documented opt-in)
             all_headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
-                           *headers]
+                           (b"linkchecker", b"allow"), *headers]
             await send({"type": "http.response.start", "status": status, "headers": all_headers})
             await send({"type": "http.response.body", "body": b"" if head else body})
 
@@ -110,6 +113,8 @@ class LinkFarm:
             return
         if path == "/":
             await reply(200, _HOME)
+        elif path == "/links.html" and self.index:
+            await reply(200, self.index)
         elif kind == "ok" or kind == "limited":
             await reply(200, page(f"Page {n}"))
         elif kind == "doc":

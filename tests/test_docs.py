@@ -9,7 +9,7 @@ import click
 import pytest
 from pydantic import BaseModel
 
-from agent.cli import cli
+from agent.cli import cli, load_all_commands
 from agent.detect.config import KINDS, CustomRule, PolicySettings, RuleSetSettings, RulesSettings
 from agent.settings import (
     Account,
@@ -76,6 +76,9 @@ def command_paths(group: click.Group, prefix: str = "civicwatch") -> list[str]:
         else:
             paths.append(path)
     return paths
+
+
+load_all_commands()
 
 
 @pytest.mark.parametrize("path", command_paths(cli))

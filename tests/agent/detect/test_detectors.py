@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agent.detect import AccountPolicy, History, detect, detect_failure
+from agent.detect.pipeline import AccountPolicy, History, detect, detect_failure
 from agent.detect.config import PolicySettings, RulesSettings
 from agent.detect.content.rules import ContentRules
 from flows.base import Comment, Post, Profile, Snapshot, VisitorView
