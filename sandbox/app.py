@@ -153,11 +153,12 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         return response
 
     @app.get("/p/{slug}", response_class=HTMLResponse)
-    async def page(request: Request, slug: str) -> HTMLResponse:
+    async def page(request: Request, slug: str, all: bool = False) -> HTMLResponse:  # noqa: A002
+        # ?all=1 renders the whole feed at once (benchmarks compare tools that do not scroll)
         account = await account_gate(slug)
         owner = owner_of(request) == slug
-        posts = account.posts[:PAGE_SIZE]
-        more = len(account.posts) > PAGE_SIZE
+        posts = account.posts if all else account.posts[:PAGE_SIZE]
+        more = len(account.posts) > len(posts)
         return render(
             "page.html", account=account, posts=posts, is_owner=owner, owner=owner_of(request),
             next_url=f"/p/{slug}/feed?offset={PAGE_SIZE}" if more else None,

@@ -102,7 +102,7 @@ def site(_sandbox_server: tuple[ThreadedServer, SandboxState]) -> Iterator[Site]
 
 @pytest.fixture
 def config_file(site: Site, tmp_path: Path) -> Path:
-    """A civicwatch.toml for the three demo accounts, data in tmp_path/var."""
+    """A civicwatch.toml for the four demo accounts, data in tmp_path/var."""
     from agent.demo import write_demo_files
 
     return write_demo_files(tmp_path / "var", site.base_url)

@@ -105,7 +105,7 @@ def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metri
     daemon.start()
     health = wait_for(lambda: (h := daemon.health()) and all(a["last_success"] for a in h["accounts"].values()) and h,
                       120, "a first successful run of every account")
-    assert health["status"] == "ok" and health["scheduler"] == {"running": True, "jobs": 3}
+    assert health["status"] == "ok" and health["scheduler"] == {"running": True, "jobs": 4}
     assert all(a["next_run"] for a in health["accounts"].values())
     metrics = daemon.metrics()
     assert 'civicwatch_runs_total{account="parks",status="ok"} 1.0' in metrics
@@ -114,7 +114,7 @@ def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metri
     status = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
     assert status["daemon"]["running"] is True
     assert {a["account"]: a["last_run"]["status"] for a in status["accounts"]} == {
-        "parks": "ok", "library": "ok", "police": "ok"}
+        "parks": "ok", "library": "ok", "police": "ok", "city-site": "ok"}
     assert all(a["next_run"] for a in status["accounts"])
     daemon.send(signal.SIGTERM)
     assert daemon.wait_exit(60) == 0
@@ -141,16 +141,16 @@ def all_chromium() -> list[int]:
 
 def test_sighup_reloads_jobs_and_refuses_a_broken_file(daemon: DaemonProcess, config_file: Path) -> None:
     daemon.start()
-    wait_for(lambda: len(runs(config_file)) == 3, 120, "the first runs")
+    wait_for(lambda: len(runs(config_file)) == 4, 120, "the first runs")
     set_key(config_file, "police", "enabled", "false")
     set_key(config_file, "parks", "schedule", '"every 6h"')
     daemon.send(signal.SIGHUP)
-    wait_for(lambda: daemon.health()["scheduler"]["jobs"] == 2, 30, "the police job to be removed")
+    wait_for(lambda: daemon.health()["scheduler"]["jobs"] == 3, 30, "the police job to be removed")
     good = config_file.read_text()
     config_file.write_text(good + "\nthis is not toml\n")
     daemon.send(signal.SIGHUP)
     wait_for(lambda: "reload refused" in daemon.log.read_text(), 30, "the refusal in the log")
-    assert daemon.health()["status"] == "ok" and daemon.health()["scheduler"]["jobs"] == 2
+    assert daemon.health()["status"] == "ok" and daemon.health()["scheduler"]["jobs"] == 3
     config_file.write_text(good)
     status = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
     schedules = {a["account"]: a["schedule"] for a in status["accounts"]}

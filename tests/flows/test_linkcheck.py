@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import socket
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from cryptography.x509.oid import NameOID
 from flows.linkcheck import LinkChecker, LinkPolicy, LinkResult, classify_exception
 from sandbox.linkfarm import EXPECTED, LinkFarm
 from sandbox.server import ThreadedServer
+from tests.conftest import run_async
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -32,7 +32,7 @@ def check_all(urls: list[str], link_policy: LinkPolicy) -> tuple[dict[str, LinkR
         async with LinkChecker(link_policy) as checker:
             return await checker.check_all(urls), checker
 
-    return asyncio.run(run())
+    return run_async(run)
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +220,7 @@ def test_known_results_are_returned_without_asking_again(farm: tuple[LinkFarm, s
         async with LinkChecker(policy()) as checker:
             return await checker.check_all([url], known=first), checker.requests
 
-    second, requests = asyncio.run(again())
+    second, requests = run_async(again)
     assert requests == 0 and second[url].cached and second[url].ok
     assert links.count("/ok/55") == 1
 

@@ -1,0 +1,392 @@
+"""Capture benchmark: civicwatch's full evidence pipeline against screenshot-only tools, side by side.
+
+    bench/setup                           # once: shot-scraper (and the link-check tools)
+    .venv/bin/python bench/capture.py     # 50 accounts x 40 posts, concurrency 2, 3 rounds
+
+In one invocation, in alternation, on the same sandbox pages (served by a separate
+`civicwatch sandbox serve --seed bench` process):
+
+(a) civicwatch    `civicwatch check --all`: login, scrolling, owner screenshot and DOM,
+                  settings page, visitor view, avatar, WARC, hashing, signing, DB, links
+(b) bare          one Chromium, one reused page per worker, full-page PNG only (the floor)
+(c) shot-scraper  `shot-scraper multi`, one process per worker, full-page PNG only
+
+Reports pages/s, CPU seconds per page (the whole process tree) and peak PSS of the whole
+process tree (Chromium included), medians over the rounds, and each tool's ratio to (a).
+Also: the bytes a first capture, an unchanged recapture and a recapture after one edited
+post add to the archive; and full-text search latency at 100k and 1M posts (`--search`).
+Writes bench/results/capture-<time>.json. Run on demand, never in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+VENV = ROOT / ".venv" / "bin"
+BENCH_VENV = ROOT / "bench" / ".venv" / "bin"
+
+
+# -- measuring a process tree ------------------------------------------------------------
+
+
+def tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        todo.extend(children.get(current, []))
+    return out
+
+
+def pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, float]:
+    """Run a command; wall seconds, CPU seconds of its whole tree, peak PSS (MB) of the tree."""
+    before = os.times()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, sum(pss_kb(p) for p in tree(proc.pid)))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    after = os.times()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.decode()[-3000:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "stdout": out.decode()[-2000:]}  # type: ignore[dict-item]
+
+
+# -- the workload ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_sandbox(accounts: int, posts: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([str(VENV / "civicwatch"), "sandbox", "serve", "--seed", "bench", "--accounts",
+                             str(accounts), "--posts", str(posts), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/p/bench000", timeout=2).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the sandbox did not start")
+
+
+def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int) -> Path:
+    secrets = work / "secrets"
+    secrets.mkdir(parents=True, exist_ok=True)
+    lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
+             '[browser]\nallowed_hosts = ["127.0.0.1"]\n', '[links]\nallow_private = ["127.0.0.0/8"]\n']
+    for i in range(accounts):
+        slug = f"bench{i:03d}"
+        (secrets / slug).write_text(f"{slug}-pass")
+        lines.append(f'[[accounts]]\nid = "{slug}"\nname = "Springfield Department {i:03d}"\nplatform = "sandbox"\n'
+                     f'url = "{base}/p/{slug}"\nmax_posts = {posts}\nauthorized_authors = ["Bench Staff"]\n'
+                     f'[accounts.credentials]\nusername = "{slug}@springfield.example"\n'
+                     f'password = "file:{secrets / slug}"\n')
+    config = work / "civicwatch.toml"
+    config.write_text("\n".join(lines))
+    return config
+
+
+def chromium_path() -> str:
+    out = subprocess.run([str(VENV / "civicwatch"), "browser", "path"], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def shot_scraper_browsers(work: Path, executable: str) -> Path:
+    """A PLAYWRIGHT_BROWSERS_PATH in which shot-scraper's Playwright finds the same Chromium."""
+    import importlib.metadata
+
+    browsers = work / "pw-browsers"
+    version = importlib.metadata.version("playwright")
+    listing = subprocess.run([str(BENCH_VENV / "playwright"), "install", "--dry-run", "chromium"],
+                             capture_output=True, text=True, env={**os.environ, "PLAYWRIGHT_BROWSERS_PATH": str(browsers)})
+    location: Path | None = None
+    executables = {"chrome-linux64.zip": "chrome-linux64/chrome",
+                   "chrome-headless-shell-linux64.zip": "chrome-headless-shell-linux64/chrome-headless-shell"}
+    for line in listing.stdout.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "Install location":
+            location = Path(value.strip())
+        elif key == "Download url" and location is not None:
+            name = executables.get(value.strip().rsplit("/", 1)[-1])
+            if name:
+                target = location / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    target.symlink_to(executable)
+                for marker in ("INSTALLATION_COMPLETE", "DEPENDENCIES_VALIDATED"):
+                    (location / marker).touch()
+            location = None
+    browsers.mkdir(parents=True, exist_ok=True)
+    if not any(browsers.iterdir()):
+        raise RuntimeError(f"could not lay out browsers for shot-scraper's Playwright {version}")
+    return browsers
+
+
+# -- (b) the bare loop -------------------------------------------------------------------
+
+
+async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: str) -> None:
+    from playwright.async_api import async_playwright
+
+    from agent.browser import launch_args
+
+    queue = list(enumerate(urls))
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, args=launch_args([], os.geteuid() == 0))
+
+        async def worker() -> None:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            while queue:
+                n, url = queue.pop(0)
+                await page.goto(url, wait_until="load")
+                (out / f"{n}.png").write_bytes(await page.screenshot(full_page=True, type="png"))
+            await page.close()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await browser.close()
+
+
+# -- the rounds --------------------------------------------------------------------------
+
+
+def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work: Path) -> dict[str, float]:
+    shutil.rmtree(work, ignore_errors=True)
+    config = write_config(work, base, accounts, posts, concurrency)
+    return measure([str(VENV / "civicwatch"), "--config", str(config), "check", "--all"], cwd=work)
+
+
+def run_bare(urls: list[str], concurrency: int, work: Path, executable: str) -> dict[str, float]:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    (work / "urls.txt").write_text("\n".join(urls))
+    return measure([str(VENV / "python"), __file__, "--bare", str(work / "urls.txt"), "--concurrency",
+                    str(concurrency), "--out", str(work), "--executable", executable])
+
+
+def run_shot_scraper(urls: list[str], concurrency: int, work: Path, browsers: Path) -> dict[str, float]:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    parts = [urls[i::concurrency] for i in range(concurrency)]
+    cmds = []
+    for i, part in enumerate(parts):
+        yml = work / f"shots-{i}.yml"
+        yml.write_text("".join(f"- url: {u}\n  output: {work / f'{i}-{n}.png'}\n" for n, u in enumerate(part)))
+        cmds.append(f"{BENCH_VENV / 'shot-scraper'} multi {yml} --silent --browser-arg=--no-sandbox "
+                    f"--browser-arg=--disable-gpu --browser-arg=--disable-dev-shm-usage")
+    script = " & ".join(cmds) + " & wait"
+    return measure(["sh", "-c", script], env={**os.environ, "PLAYWRIGHT_BROWSERS_PATH": str(browsers)})
+
+
+def storage_growth(base: str, accounts: int, posts: int, work: Path) -> dict[str, int]:
+    """Bytes the archive grows by: first capture, unchanged recapture, recapture after one edit."""
+    from sandbox.client import SandboxAdmin
+
+    shutil.rmtree(work, ignore_errors=True)
+    config = write_config(work, base, accounts, posts, 2)
+    data = work / "var"
+
+    def size() -> int:
+        return sum(p.stat().st_size for p in data.rglob("*") if p.is_file() and "work" not in p.parts)
+
+    def check() -> None:
+        subprocess.run([str(VENV / "civicwatch"), "--config", str(config), "check", "--all"], check=False,
+                       capture_output=True, cwd=work)
+
+    check()
+    first = size()
+    check()
+    unchanged = size() - first
+    admin = SandboxAdmin(base)
+    post_id = admin.account("bench000")["posts"][0]["id"]
+    admin.edit_post("bench000", post_id, text="Edited for the storage benchmark.")
+    before = size()
+    check()
+    edited = size() - before
+    return {"accounts": accounts, "first_capture_bytes": first, "unchanged_recapture_bytes": unchanged,
+            "one_post_edited_recapture_bytes": edited,
+            "unchanged_ratio": round(unchanged / first, 4) if first else 0}
+
+
+def search_latency(sizes: list[int], work: Path) -> dict[str, dict[str, float]]:
+    """p50/p95 of full-text queries over N stored posts (SQLite FTS5, as installed by default)."""
+    import random
+
+    from sqlalchemy import text
+
+    from storage.db import Database
+    from storage.search import Query, search
+
+    words = ("leaf", "pickup", "permit", "council", "agenda", "library", "budget", "parade", "closure",
+             "snow", "recycling", "vaccine", "volunteer", "garden", "playground", "meeting", "hours", "tax")
+    rng = random.Random(7)
+    out = {}
+    for size in sizes:
+        path = work / f"search-{size}.db"
+        db = Database(f"sqlite:///{path}")
+        db.create_schema()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO run (id, account_id, platform, status, started_at, requested_url, "
+                              "tool_version, playwright_version, host, session_reused, feed_complete, posts_seen, "
+                              "posts_new) VALUES ('r', 'a', 'sandbox', 'ok', '2026-11-01 00:00:00', '', '', '', '', "
+                              "0, 0, 0, 0)"))
+            batch = []
+            for i in range(size):
+                body = " ".join(rng.choice(words) for _ in range(30))
+                batch.append({"a": f"acct{i % 200:03d}", "p": f"p{i}", "t": f"Update {i}: {body}"})
+                if len(batch) == 20000 or i == size - 1:
+                    conn.execute(text(
+                        "INSERT INTO post (account_id, platform_id, author, text, links, content_hash, "
+                        "version_count, first_seen_run, last_seen_run, first_seen_at, last_seen_at, visitor) "
+                        "VALUES (:a, :p, 'City', :t, '[]', 'h', 1, 'r', 'r', '2026-11-01 00:00:00', "
+                        "'2026-11-01 00:00:00', 0)"), batch)
+                    batch = []
+        latencies = []
+        for _ in range(200):
+            q = Query(words=" ".join(rng.sample(words, 2)), limit=50)
+            start = time.perf_counter()
+            search(db, q)
+            latencies.append((time.perf_counter() - start) * 1000)
+        latencies.sort()
+        out[str(size)] = {"p50_ms": round(latencies[len(latencies) // 2], 2),
+                          "p95_ms": round(latencies[int(len(latencies) * 0.95)], 2)}
+        print(f"search over {size:>8} posts: p50 {out[str(size)]['p50_ms']} ms, p95 {out[str(size)]['p95_ms']} ms",
+              flush=True)
+        db.dispose()
+        path.unlink()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--posts", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tools", default="civicwatch,bare,shot-scraper")
+    parser.add_argument("--storage", action="store_true", help="also measure storage growth")
+    parser.add_argument("--search", default="", help="also measure search, e.g. 100000,1000000")
+    parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--executable", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        urls = args.bare.read_text().split()
+        asyncio.run(bare_loop(urls, args.concurrency, args.out, args.executable))
+        return
+
+    results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "command": " ".join(sys.argv),
+                               "machine": f"{os.cpu_count()} cores", "accounts": args.accounts,
+                               "posts": args.posts, "concurrency": args.concurrency}
+    sandbox, base = start_sandbox(args.accounts, args.posts)
+    try:
+        with tempfile.TemporaryDirectory(prefix="civicwatch-bench-") as scratch:
+            work = Path(scratch)
+            executable = chromium_path()
+            urls = [f"{base}/p/bench{i:03d}?all=1" for i in range(args.accounts)]
+            tools = [t for t in args.tools.split(",") if t]
+            browsers = shot_scraper_browsers(work, executable) if "shot-scraper" in tools else None
+            runs: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
+            for round_no in range(args.rounds):
+                for tool in tools:
+                    if tool == "civicwatch":
+                        m = run_civicwatch(base, args.accounts, args.posts, args.concurrency, work / "cw")
+                    elif tool == "bare":
+                        m = run_bare(urls, args.concurrency, work / "bare", executable)
+                    else:
+                        assert browsers is not None
+                        m = run_shot_scraper(urls, args.concurrency, work / "shots", browsers)
+                    m.pop("stdout", None)
+                    runs[tool].append(m)
+                    print(f"round {round_no + 1} {tool:<13} {args.accounts / m['seconds']:5.2f} pages/s  "
+                          f"cpu {m['cpu_s'] / args.accounts:5.2f} s/page  peak PSS {m['peak_pss_mb']:6.0f} MB",
+                          flush=True)
+            summary = {}
+            for tool, ms in runs.items():
+                seconds = statistics.median(m["seconds"] for m in ms)
+                summary[tool] = {"pages_per_s": round(args.accounts / seconds, 3),
+                                 "cpu_s_per_page": round(statistics.median(m["cpu_s"] for m in ms) / args.accounts, 3),
+                                 "peak_pss_mb": round(statistics.median(m["peak_pss_mb"] for m in ms)),
+                                 "rounds": ms}
+            if "civicwatch" in summary:
+                ref = summary["civicwatch"]
+                for tool, s in summary.items():
+                    s["pages_per_s_vs_civicwatch"] = round(s["pages_per_s"] / ref["pages_per_s"], 2)
+                    s["pss_vs_civicwatch"] = round(s["peak_pss_mb"] / ref["peak_pss_mb"], 2)
+            for tool, s in summary.items():
+                print(f"median {tool:<13} {s['pages_per_s']:5.2f} pages/s  {s['cpu_s_per_page']:5.2f} cpu-s/page  "
+                      f"peak PSS {s['peak_pss_mb']:5d} MB")
+            results["capture"] = summary
+            if args.storage:
+                results["storage"] = storage_growth(base, min(args.accounts, 10), args.posts, work / "storage")
+                print("storage:", results["storage"], flush=True)
+            if args.search:
+                results["search"] = search_latency([int(s) for s in args.search.split(",")], work)
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+    out = ROOT / "bench" / "results" / f"capture-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
