@@ -219,6 +219,8 @@ class BrowserSettings(_Strict):
     keep_warm: bool = False
     #: with keep_warm off, close Chromium this long after the last capture ends
     idle_close_after: Duration = timedelta(seconds=30)
+    #: "fast": Chromium's speed-optimised PNG encoder (~3x faster, ~1.5x larger); "compact": smaller, slower
+    screenshot_encoding: Literal["fast", "compact"] = "fast"
 
     def limits(self) -> CaptureLimits:
         """The capture time limits in the form adapters take."""
@@ -227,6 +229,7 @@ class BrowserSettings(_Strict):
             navigation_ms=ms(self.navigation_timeout),
             step_ms=ms(self.step_timeout),
             scroll_idle_ms=ms(self.scroll_idle_timeout),
+            screenshot_encoding=self.screenshot_encoding,
         )
 
 

@@ -6,8 +6,10 @@
 In one invocation, in alternation, on the same sandbox pages (served by a separate
 `civicwatch sandbox serve --seed bench` process):
 
-(a) civicwatch    `civicwatch check --all`: login, scrolling, owner screenshot and DOM,
-                  settings page, visitor view, avatar, WARC, hashing, signing, DB, links
+(a) civicwatch    `civicwatch check --all` in steady state (sessions saved, a capture
+                  already stored, as the daemon runs every hour): scrolling, owner
+                  screenshot and DOM, settings page, visitor view, avatar, WARC, hashing,
+                  signing, DB, detection, link checks; `civicwatch:first` = a fresh install
 (b) bare          one Chromium, one reused page per worker, full-page PNG only (the floor)
 (c) shot-scraper  `shot-scraper multi`, one process per worker, full-page PNG only
 
@@ -127,11 +129,15 @@ def start_sandbox(accounts: int, posts: int) -> tuple[subprocess.Popen[bytes], s
     raise RuntimeError("the sandbox did not start")
 
 
-def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int) -> Path:
+def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int, variant: str = "") -> Path:
+    """A config for the bench accounts; ``variant`` turns one lever off: "compact" or "nowarc"."""
+    encoding = "compact" if variant == "compact" else "fast"
     secrets = work / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
     lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
-             '[browser]\nallowed_hosts = ["127.0.0.1"]\n', '[links]\nallow_private = ["127.0.0.0/8"]\n']
+             f'[browser]\nallowed_hosts = ["127.0.0.1"]\nscreenshot_encoding = "{encoding}"\n',
+             '[links]\nallow_private = ["127.0.0.0/8"]\n',
+             f'[evidence]\nwarc = {"false" if variant == "nowarc" else "true"}\n']
     for i in range(accounts):
         slug = f"bench{i:03d}"
         (secrets / slug).write_text(f"{slug}-pass")
@@ -207,10 +213,18 @@ async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: st
 # -- the rounds --------------------------------------------------------------------------
 
 
-def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work: Path) -> dict[str, float]:
-    shutil.rmtree(work, ignore_errors=True)
-    config = write_config(work, base, accounts, posts, concurrency)
-    return measure([str(VENV / "civicwatch"), "--config", str(config), "check", "--all"], cwd=work)
+def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work: Path,
+                   variant: str = "") -> dict[str, float]:
+    """One `check --all`. Steady state by default: the archive already holds a capture and the
+    sessions are saved (the daemon's hourly work); variant "first" measures a fresh install."""
+    first = variant == "first"
+    if first or not (work / "civicwatch.toml").exists():
+        shutil.rmtree(work, ignore_errors=True)
+        write_config(work, base, accounts, posts, concurrency, variant)
+        if not first:  # warm up: sign in and store a first capture, unmeasured
+            subprocess.run([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"],
+                           capture_output=True, cwd=work, check=False)
+    return measure([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"], cwd=work)
 
 
 def run_bare(urls: list[str], concurrency: int, work: Path, executable: str) -> dict[str, float]:
@@ -320,7 +334,10 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--tools", default="civicwatch,bare,shot-scraper")
+    parser.add_argument("--tools", default="civicwatch,bare,shot-scraper",
+                        help="also civicwatch:first (a fresh install: every account signs in, nothing stored yet), "
+                             "civicwatch:compact (Playwright's PNG encoder instead of the fast one), "
+                             "civicwatch:nowarc (no HAR/WARC recording)")
     parser.add_argument("--storage", action="store_true", help="also measure storage growth")
     parser.add_argument("--search", default="", help="also measure search, e.g. 100000,1000000")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
@@ -346,8 +363,9 @@ def main() -> None:
             runs: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
             for round_no in range(args.rounds):
                 for tool in tools:
-                    if tool == "civicwatch":
-                        m = run_civicwatch(base, args.accounts, args.posts, args.concurrency, work / "cw")
+                    if tool.startswith("civicwatch"):  # "civicwatch" or "civicwatch:compact" (a lever off)
+                        m = run_civicwatch(base, args.accounts, args.posts, args.concurrency,
+                                           work / tool.replace(":", "-"), tool.partition(":")[2])
                     elif tool == "bare":
                         m = run_bare(urls, args.concurrency, work / "bare", executable)
                     else:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
+    from flows.capture import ScreenshotEncoding
+
     from flows.selectors import LoginSteps, SelectorMap
 
 
@@ -171,6 +173,8 @@ class CaptureLimits:
     navigation_ms: int = 30_000
     step_ms: int = 10_000
     scroll_idle_ms: int = 4_000
+    #: "fast" (Chromium's speed-optimised PNG encoder) or "compact" (smaller files, slower)
+    screenshot_encoding: ScreenshotEncoding = "fast"
 
 
 @dataclass

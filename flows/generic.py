@@ -352,7 +352,7 @@ class GenericAdapter:
 
     async def _screenshot(self, page: Page) -> bytes:
         async with step("taking the full-page screenshot", self.limits.navigation_ms):
-            return await full_page_png(page, self.limits.navigation_ms)
+            return await full_page_png(page, self.limits.navigation_ms, self.limits.screenshot_encoding)
 
     async def _dom(self, page: Page) -> bytes:
         async with step("reading the rendered DOM", self.limits.step_ms):

@@ -162,7 +162,7 @@ class WebsiteAdapter:
         async with step(f"reading {url}", self.limits.step_ms):
             data: dict[str, Any] = await page.evaluate(_PAGE_SCRIPT)
         async with step(f"taking the full-page screenshot of {url}", ms):
-            shot = await full_page_png(page, ms)
+            shot = await full_page_png(page, ms, self.limits.screenshot_encoding)
         async with step(f"reading the rendered DOM of {url}", self.limits.step_ms):
             dom = (await page.content()).encode("utf-8")
         return page.url, data, shot, dom
