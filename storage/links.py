@@ -62,11 +62,7 @@ def update_account(
         if row is None:
             row = AccountLink(account_id=account_id, url_hash=check.url_hash, url=url, status=check.status,
                               first_seen_at=now, last_seen_at=now, last_run_id=run_id, last_checked_at=now)
-        if check.status == "broken":
-            row.consecutive_failures = row.consecutive_failures + 1 if row.last_run_id != run_id else max(
-                1, row.consecutive_failures)
-        else:
-            row.consecutive_failures = 0
+        row.consecutive_failures = row.consecutive_failures + 1 if check.status == "broken" else 0
         row.sources = sorted(set(sources.get(url, ())))
         row.status, row.error_class, row.message = check.status, check.error_class, check.message
         row.http_status = check.http_status
