@@ -288,8 +288,12 @@ def search_latency(sizes: list[int], work: Path) -> dict[str, dict[str, float]]:
     from storage.db import Database
     from storage.search import Query, search
 
-    words = ("leaf", "pickup", "permit", "council", "agenda", "library", "budget", "parade", "closure",
-             "snow", "recycling", "vaccine", "volunteer", "garden", "playground", "meeting", "hours", "tax")
+    # A city archive's vocabulary: a few thousand words with Zipf frequencies (common words in
+    # most posts, most words rare). Queries are two words taken from a random stored post.
+    city = ["leaf", "pickup", "permit", "council", "agenda", "library", "budget", "parade", "closure",
+            "snow", "recycling", "vaccine", "volunteer", "garden", "playground", "meeting", "hours", "tax"]
+    vocabulary = city + [f"w{n:04d}" for n in range(3000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
     rng = random.Random(7)
     out = {}
     for size in sizes:
@@ -302,8 +306,12 @@ def search_latency(sizes: list[int], work: Path) -> dict[str, dict[str, float]]:
                               "posts_new) VALUES ('r', 'a', 'sandbox', 'ok', '2026-11-01 00:00:00', '', '', '', '', "
                               "0, 0, 0, 0)"))
             batch = []
+            samples: list[list[str]] = []
             for i in range(size):
-                body = " ".join(rng.choice(words) for _ in range(30))
+                chosen = rng.choices(vocabulary, weights, k=30)
+                if i % (size // 200) == 0:
+                    samples.append(chosen)
+                body = " ".join(chosen)
                 batch.append({"a": f"acct{i % 200:03d}", "p": f"p{i}", "t": f"Update {i}: {body}"})
                 if len(batch) == 20000 or i == size - 1:
                     conn.execute(text(
@@ -314,7 +322,7 @@ def search_latency(sizes: list[int], work: Path) -> dict[str, dict[str, float]]:
                     batch = []
         latencies = []
         for _ in range(200):
-            q = Query(words=" ".join(rng.sample(words, 2)), limit=50)
+            q = Query(words=" ".join(rng.sample(rng.choice(samples), 2)), limit=50)
             start = time.perf_counter()
             search(db, q)
             latencies.append((time.perf_counter() - start) * 1000)

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.capture import free_port, start_sandbox, write_config  # noqa: E402
-from bench.soak import memory_kb, sample  # noqa: E402
+from bench.capture import free_port, start_sandbox, write_config
+from bench.soak import memory_kb, sample
 
 
 def main() -> None:
