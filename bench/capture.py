@@ -42,38 +42,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.soak import memory_kb, tree  # noqa: E402
+
 VENV = ROOT / ".venv" / "bin"
 BENCH_VENV = ROOT / "bench" / ".venv" / "bin"
 
 
 # -- measuring a process tree ------------------------------------------------------------
-
-
-def tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        todo.extend(children.get(current, []))
-    return out
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, float]:
@@ -87,7 +62,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, sum(pss_kb(p) for p in tree(proc.pid)))
+            peak = max(peak, sum(memory_kb(p, "Pss") for p in tree(proc.pid)))
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
