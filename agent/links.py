@@ -95,11 +95,9 @@ class LinkService:
 
 
 def record_outcome(session: Session, account_id: str, run_id: str, outcome: LinkOutcome) -> list[AccountLink]:
-    """Store a run's link results against the account (in the run's transaction)."""
-    rows = {url: to_row(result) for url, result in outcome.results.items()}
-    for url, result in outcome.results.items():
-        rows[url].last_ok_at = result.checked_at if result.ok else None
-    previous = link_store.checks_for(session, [u for u, r in outcome.results.items() if not r.ok])
-    for url, check in previous.items():
-        rows[url].last_ok_at = check.last_ok_at
-    return link_store.update_account(session, account_id, run_id, rows, outcome.sources, utcnow())
+    """Store a run's link results against the account (in the run's transaction).
+
+    :meth:`LinkService.check` stored every result first, each with when its link last worked.
+    """
+    checks = link_store.checks_for(session, outcome.results)
+    return link_store.update_account(session, account_id, run_id, checks, outcome.sources, utcnow())
