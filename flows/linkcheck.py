@@ -171,7 +171,7 @@ class _Host:
     serial: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: one connection pool per host: httpx scans every pooled connection on each request,
     #: so one big pool over many hosts costs O(connections) per request
-    client: httpx.AsyncClient | None = None
+    transport: httpx.AsyncBaseTransport | None = None
     probe: asyncio.Task[_Answer | None] | None = None
     addresses: asyncio.Task[list[str]] | None = None
     waits: list[float] = field(default_factory=list)
@@ -194,6 +194,7 @@ class LinkChecker:
         self._inflight: dict[str, asyncio.Task[_Fetched]] = {}
         self._transport = transport
         self._verify = verify
+        self._headers = {"User-Agent": policy.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
         #: requests actually sent (for reports and tests of the cache)
         self.requests = 0
 
@@ -211,8 +212,10 @@ class LinkChecker:
                 if task is not None:
                     task.cancel()
         for host in self._hosts.values():
-            if host.client is not None:
-                await host.client.aclose()
+            if host.transport is not None:
+                await host.transport.aclose()
+        if self._transport is not None:
+            await self._transport.aclose()
 
     # -- public ------------------------------------------------------------------------
 
@@ -448,18 +451,18 @@ class LinkChecker:
         base = self.policy.backoff_s * 2 ** (attempt - 1)
         return base * (0.75 + random.random() / 2)
 
-    def _client_for(self, host: _Host) -> httpx.AsyncClient:
-        if host.client is None:
-            policy = self.policy
-            host.client = httpx.AsyncClient(
-                follow_redirects=False,
-                timeout=httpx.Timeout(policy.timeout_s, pool=None),
-                limits=httpx.Limits(max_connections=policy.per_host, max_keepalive_connections=policy.per_host),
-                headers={"User-Agent": policy.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
-                transport=self._transport,
+    def _transport_for(self, host: _Host) -> httpx.AsyncBaseTransport:
+        """The host's own connection pool (an httpx transport; no client layers: no cookie jar,
+        no automatic redirects, nothing kept between links)."""
+        if self._transport is not None:
+            return self._transport
+        if host.transport is None:
+            per_host = self.policy.per_host
+            host.transport = httpx.AsyncHTTPTransport(
                 verify=self._tls_context(),
+                limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),
             )
-        return host.client
+        return host.transport
 
     def _tls_context(self) -> ssl.SSLContext | bool:
         """One TLS context for every host (building one loads the CA bundle: ~15 ms)."""
@@ -469,19 +472,23 @@ class LinkChecker:
 
     async def _send(self, host: _Host, method: str, url: str) -> _Answer:
         self.requests += 1
-        client = self._client_for(host)
-        async with asyncio.timeout(self.policy.timeout_s):
-            if method == "HEAD":
-                response = await client.head(url)
-                return _Answer(response.status_code, response.headers, url)
-            async with client.stream("GET", url) as response:
+        timeout = self.policy.timeout_s
+        request = httpx.Request(method, url, headers=self._headers,
+                                extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
+                                                        "pool": None}})
+        async with asyncio.timeout(timeout):
+            response = await self._transport_for(host).handle_async_request(request)
+            try:
                 body = None
-                if response.status_code == 200 and is_html(response.headers.get("content-type")) \
-                        and self._reads_pages:
-                    body = await _read_capped(response, self.policy.max_body_bytes)
-                elif _small(response.headers.get("content-length")):
-                    await response.aread()  # a small body is read so the connection can be reused
+                if method == "GET":
+                    if response.status_code == 200 and is_html(response.headers.get("content-type")) \
+                            and self._reads_pages:
+                        body = await _read_capped(response, self.policy.max_body_bytes)
+                    elif _small(response.headers.get("content-length")):
+                        await response.aread()  # a small body is read so the connection can be reused
                 return _Answer(response.status_code, response.headers, url, body)
+            finally:
+                await response.aclose()
 
 
 def _small(content_length: str | None) -> bool:
