@@ -21,7 +21,7 @@ _UNIT_SECONDS = {
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w|y)")
 
 
-def parse_duration(text: str | int | float | timedelta) -> timedelta:
+def parse_duration(text: str | float | timedelta) -> timedelta:
     """``"90s"``, ``"30m"``, ``"1h30m"``, ``"3y"`` or a number of seconds -> timedelta."""
     if isinstance(text, timedelta):
         return text
@@ -141,3 +141,13 @@ DailyTime = Annotated[
     BeforeValidator(parse_daily),
     PlainSerializer(lambda t: f"daily {t:%H:%M}", return_type=str),
 ]
+
+
+def check_patterns(patterns: list[str]) -> list[str]:
+    """Validate a list of regular expressions from the config; raises ValueError naming the bad one."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    return patterns

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, write_config  # noqa: E402
 from bench.soak import memory_kb, tree  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
@@ -81,12 +81,6 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
 # -- the workload ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_sandbox(accounts: int, posts: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen([str(VENV / "civicwatch"), "sandbox", "serve", "--seed", "bench", "--accounts",
@@ -102,27 +96,6 @@ def start_sandbox(accounts: int, posts: int) -> tuple[subprocess.Popen[bytes], s
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("the sandbox did not start")
-
-
-def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int, variant: str = "") -> Path:
-    """A config for the bench accounts; ``variant`` turns one lever off: "compact" or "nowarc"."""
-    encoding = "compact" if variant == "compact" else "fast"
-    secrets = work / "secrets"
-    secrets.mkdir(parents=True, exist_ok=True)
-    lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
-             f'[browser]\nallowed_hosts = ["127.0.0.1"]\nscreenshot_encoding = "{encoding}"\n',
-             '[links]\nallow_private = ["127.0.0.0/8"]\n',
-             f'[evidence]\nwarc = {"false" if variant == "nowarc" else "true"}\n']
-    for i in range(accounts):
-        slug = f"bench{i:03d}"
-        (secrets / slug).write_text(f"{slug}-pass")
-        lines.append(f'[[accounts]]\nid = "{slug}"\nname = "Springfield Department {i:03d}"\nplatform = "sandbox"\n'
-                     f'url = "{base}/p/{slug}"\nmax_posts = {posts}\nauthorized_authors = ["Bench Staff"]\n'
-                     f'[accounts.credentials]\nusername = "{slug}@springfield.example"\n'
-                     f'password = "file:{secrets / slug}"\n')
-    config = work / "civicwatch.toml"
-    config.write_text("\n".join(lines))
-    return config
 
 
 def chromium_path() -> str:

@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.capture import free_port, start_sandbox, write_config
+from bench.capture import start_sandbox
+from bench.common import free_port, write_config
 from bench.soak import memory_kb, sample
 
 
@@ -38,9 +39,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="civicwatch-idle-") as scratch:
             work = Path(scratch)
-            config = write_config(work, base, args.accounts, args.posts, 2)
-            text = config.read_text().replace('max_posts =', 'schedule = "every 6h"\nmax_posts =')
-            config.write_text(text + f'\n[web]\nlisten = "127.0.0.1:{free_port()}"\n')
+            config = write_config(work, base, args.accounts, args.posts, 2, schedule="every 6h", web_port=free_port())
             daemon = subprocess.Popen([str(ROOT / ".venv" / "bin" / "civicwatch"), "--config", str(config), "run"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
             try:

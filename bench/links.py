@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port
 from sandbox.linkfarm import EXPECTED, LinkFarm
 
 BENCH_VENV = ROOT / "bench" / ".venv"
@@ -101,12 +102,6 @@ def farm_processes(hosts: int, port: int, work: Path, index: Path) -> Iterator[N
             p.terminate()
         for p in procs:
             p.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def farm_links(port: int, hosts: int) -> dict[str, str]:

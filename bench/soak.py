@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import write_config  # noqa: E402
 from sandbox.app import create_app  # noqa: E402
 from sandbox.seed import bench_accounts  # noqa: E402
 from sandbox.server import ThreadedServer  # noqa: E402
@@ -80,23 +81,6 @@ def _cmd(pid: int) -> bytes:
         return b""
 
 
-def write_config(work: Path, base_url: str, accounts: int, web_port: int, concurrency: int) -> Path:
-    secrets = work / "secrets"
-    secrets.mkdir()
-    lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
-             '[browser]\nallowed_hosts = ["127.0.0.1"]\n', f'[web]\nlisten = "127.0.0.1:{web_port}"\n']
-    for i in range(accounts):
-        slug = f"bench{i:03d}"
-        (secrets / slug).write_text(f"{slug}-pass")
-        lines.append(f'[[accounts]]\nid = "{slug}"\nname = "Springfield Department {i:03d}"\nplatform = "sandbox"\n'
-                     f'url = "{base_url}/p/{slug}"\nschedule = "every 1m"\nmax_posts = 20\n'
-                     f'[accounts.credentials]\nusername = "{slug}@springfield.example"\n'
-                     f'password = "file:{secrets / slug}"\n')
-    config = work / "civicwatch.toml"
-    config.write_text("\n".join(lines))
-    return config
-
-
 def schedule_lag(db_path: Path) -> list[float]:
     """Seconds between consecutive runs of an account beyond its 60 s interval."""
     import sqlite3
@@ -128,7 +112,8 @@ def main() -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        config = write_config(work, sandbox.base_url, args.accounts, port, args.concurrency)
+        config = write_config(work, sandbox.base_url, args.accounts, args.posts, args.concurrency,
+                              schedule="every 1m", web_port=port)
         log = (work / "daemon.log").open("wb")
         daemon = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(config), "run"],
                                   stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)

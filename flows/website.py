@@ -15,6 +15,7 @@ from urllib.parse import urldefrag, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent.errors import SiteUnavailable
+from agent.units import check_patterns
 from flows.base import (
     AccountSpec,
     Artifact,
@@ -59,12 +60,7 @@ class WebsiteScope(BaseModel):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
-        return patterns
+        return check_patterns(patterns)
 
 
 def page_id(url: str) -> str:

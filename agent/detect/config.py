@@ -6,12 +6,12 @@ Queen Creek 785, Pickering ADM 140-007); a city replaces the text with its own c
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent.detect.content.hits import Severity
+from agent.units import check_patterns
 
 Author = Literal["page", "public"]
 
@@ -122,12 +122,7 @@ class CustomRule(_Strict):
     @field_validator("patterns")
     @classmethod
     def _compiles(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-        return patterns
+        return check_patterns(patterns)
 
     @model_validator(mode="after")
     def _something_to_match(self) -> CustomRule:

@@ -1,0 +1,37 @@
+"""What the benchmarks share: a free port, and a civicwatch.toml for the sandbox's bench accounts."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int, variant: str = "",
+                 schedule: str | None = None, web_port: int | None = None) -> Path:
+    """A config for the bench accounts; ``variant`` turns one lever off: "compact" or "nowarc"."""
+    encoding = "compact" if variant == "compact" else "fast"
+    secrets = work / "secrets"
+    secrets.mkdir(parents=True, exist_ok=True)
+    lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
+             f'[browser]\nallowed_hosts = ["127.0.0.1"]\nscreenshot_encoding = "{encoding}"\n',
+             '[links]\nallow_private = ["127.0.0.0/8"]\n',
+             f'[evidence]\nwarc = {"false" if variant == "nowarc" else "true"}\n']
+    if web_port is not None:
+        lines.append(f'[web]\nlisten = "127.0.0.1:{web_port}"\n')
+    every = f'schedule = "{schedule}"\n' if schedule else ""
+    for i in range(accounts):
+        slug = f"bench{i:03d}"
+        (secrets / slug).write_text(f"{slug}-pass")
+        lines.append(f'[[accounts]]\nid = "{slug}"\nname = "Springfield Department {i:03d}"\nplatform = "sandbox"\n'
+                     f'url = "{base}/p/{slug}"\nmax_posts = {posts}\n{every}authorized_authors = ["Bench Staff"]\n'
+                     f'[accounts.credentials]\nusername = "{slug}@springfield.example"\n'
+                     f'password = "file:{secrets / slug}"\n')
+    config = work / "civicwatch.toml"
+    config.write_text("\n".join(lines))
+    return config
