@@ -68,7 +68,7 @@ class Daemon:
         self.settings = settings
         self.base_services = open_services(settings)
         self.services = self.base_services
-        self.browser = BrowserHost(settings.browser)
+        self.browser = BrowserHost(settings.browser, settings.browser_instances())
         self.runner = Runner(self.services, self.browser)
         self.alerter = Alerter(settings, self.services.archive.blobs)
         self.sender: Sender = make_sender(self.services, self.alerter)

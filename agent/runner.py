@@ -62,7 +62,7 @@ def new_run_id(now: datetime) -> str:
 
 
 class Runner:
-    """Runs captures for accounts with one shared browser."""
+    """Runs captures for accounts in a shared set of Chromiums."""
 
     def __init__(self, services: Services, browser: BrowserHost) -> None:
         self.services = services
@@ -241,8 +241,8 @@ async def run_checks(
     services: Services, accounts: Iterable[Account], on_report: Callable[[RunReport], None],
     force_login: bool = False,
 ) -> list[RunReport]:
-    """Check accounts with one browser; call ``on_report`` as each run ends."""
-    browser = BrowserHost(services.settings.browser)
+    """Check accounts in the host's Chromiums; call ``on_report`` as each run ends."""
+    browser = BrowserHost(services.settings.browser, services.settings.browser_instances())
     runner = Runner(services, browser)
     reports: list[RunReport] = []
     try:

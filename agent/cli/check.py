@@ -34,7 +34,7 @@ def _line(report: RunReport) -> str:
 @pass_app
 def check(app: AppContext, account_ids: tuple[str, ...], all_accounts: bool, as_json: bool,
           force_login: bool) -> None:
-    """Capture the named accounts (or --all) now, in one browser."""
+    """Capture the named accounts (or --all) now, `[agent] concurrency` at a time."""
     if all_accounts == bool(account_ids):
         raise click.UsageError("name one or more account ids, or use --all (not both)")
     settings = app.settings()
