@@ -157,8 +157,8 @@ class BrowserHost:
 
     @property
     def version(self) -> str:
-        running = [c.browser for c in self._chromiums if c.browser is not None]
-        return running[0].version if running else "not started"
+        browser = next((c.browser for c in self._chromiums if c.browser is not None), None)
+        return browser.version if browser else "not started"
 
     @property
     def running(self) -> bool:
@@ -173,7 +173,7 @@ class BrowserHost:
     async def _browser_of(self, chromium: _Chromium) -> Browser:
         """This slot's running Chromium, launched (again) if needed."""
         async with chromium.lock:
-            if chromium.browser is not None and chromium.browser.is_connected():
+            if chromium.browser is not None and chromium.connected:
                 return chromium.browser
             pw = await self._playwright_started()
             try:

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, write_config  # noqa: E402
-from bench.soak import memory_kb, tree  # noqa: E402
+from bench.soak import memory_kb, parents, tree  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
 BENCH_VENV = ROOT / "bench" / ".venv" / "bin"
@@ -64,17 +64,18 @@ def become_subreaper() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def measured_tree() -> list[int]:
-    """Every descendant of this process except the long-lived ones."""
-    skip = {pid for keep in LONG_LIVED for pid in tree(keep)} | {os.getpid()}
-    return [pid for pid in tree(os.getpid()) if pid not in skip]
+def measured_tree(parent_of: dict[int, int] | None = None) -> list[int]:
+    """Every descendant of this process except the long-lived ones (one scan of /proc)."""
+    return tree(os.getpid(), prune=LONG_LIVED, parent_of=parent_of)[1:]
 
 
 def reap_orphans(deadline_s: float = 30) -> None:
     """Wait for re-parented descendants to exit (their CPU joins os.times() once reaped)."""
     deadline = time.monotonic() + deadline_s
+    me = os.getpid()
     while time.monotonic() < deadline:
-        orphans = [pid for pid in measured_tree() if pid_parent(pid) == os.getpid()]
+        parent_of = parents()
+        orphans = [pid for pid in measured_tree(parent_of) if parent_of.get(pid) == me]
         if not orphans:
             return
         for pid in orphans:
@@ -82,13 +83,6 @@ def reap_orphans(deadline_s: float = 30) -> None:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 continue
-
-
-def pid_parent(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError):
-        return 0
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, float]:
@@ -345,6 +339,7 @@ def main() -> None:
                         help="also civicwatch:first (a fresh install: every account signs in, nothing stored yet), "
                              "civicwatch:compact (Playwright's PNG encoder instead of the fast one), "
                              "civicwatch:nowarc (no HAR/WARC recording), "
+                             "civicwatch:open (no [browser] allowed_hosts, so no request interception), "
                              "bare:browsers (the bare loop with one Chromium per worker)")
     parser.add_argument("--storage", action="store_true", help="also measure storage growth")
     parser.add_argument("--search", default="", help="also measure search, e.g. 100000,1000000")

@@ -32,21 +32,28 @@ from sandbox.server import ThreadedServer  # noqa: E402
 from sandbox.state import SandboxState  # noqa: E402
 
 
-def tree(pid: int) -> list[int]:
-    """pid and all its descendants."""
-    children: dict[int, list[int]] = {}
+def parents() -> dict[int, int]:
+    """Every process's parent, from one scan of /proc."""
+    out: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                out[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError):
                 continue
-            children.setdefault(ppid, []).append(int(entry))
+    return out
+
+
+def tree(pid: int, prune: set[int] | frozenset[int] = frozenset(), parent_of: dict[int, int] | None = None) -> list[int]:
+    """pid and all its descendants, leaving out the subtrees rooted at ``prune``."""
+    children: dict[int, list[int]] = {}
+    for child, parent in (parent_of if parent_of is not None else parents()).items():
+        children.setdefault(parent, []).append(child)
     out, todo = [], [pid]
     while todo:
         current = todo.pop()
         out.append(current)
-        todo.extend(children.get(current, []))
+        todo.extend(c for c in children.get(current, []) if c not in prune)
     return out
 
 
