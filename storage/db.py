@@ -63,11 +63,11 @@ class Database:
         cfg.attributes["connection"] = connection
         return cfg
 
-    def create_schema(self) -> None:
-        """Bring the schema to the current version (creating it in an empty database)."""
+    def create_schema(self, revision: str = "head") -> None:
+        """Bring the schema to the current version (or ``revision``), creating it in an empty database."""
         try:
             with self.engine.begin() as connection:
-                command.upgrade(self._alembic(connection), "head")
+                command.upgrade(self._alembic(connection), revision)
         except OperationalError as exc:
             raise StorageError(f"cannot open the database {self.describe()}: {exc.orig}") from exc
 

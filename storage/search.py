@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from storage.db import Database
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+_TERM = re.compile(r"(\w+)(\*?)", re.UNICODE)
+TEXT_SEARCH_CONFIG = "english"  # PostgreSQL; the same as the index of migration 0009
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,34 @@ class Hit:
     gone: bool
 
 
+@dataclass(frozen=True)
+class Term:
+    word: str
+    prefix: bool  # the clerk wrote ``word*``
+
+
+def terms(words: str) -> list[Term]:
+    """The clerk's words: letters and digits, each optionally ending in ``*``; pure.
+
+    Everything else (quotes, operators, punctuation) separates words, so no input can
+    reach the database as query syntax.
+    """
+    return [Term(word, star == "*") for word, star in _TERM.findall(words)]
+
+
 def fts5_query(words: str) -> str:
-    """User text as a safe FTS5 query: every word must appear (as a prefix); pure."""
-    return " ".join(f'"{w}"*' for w in _WORD.findall(words))
+    """User text as a safe FTS5 query: every word must appear; pure.
+
+    The index is Porter-stemmed, so "permits" also finds "permit" and "permitted". A word
+    is a prefix only where the clerk wrote ``*``: exact stems let FTS5 stop at the page
+    size, a prefix makes it gather every matching entry first (docs/performance.md).
+    """
+    return " ".join(f'"{t.word}"' + ("*" if t.prefix else "") for t in terms(words))
+
+
+def tsquery(words: str) -> str:
+    """The same query for PostgreSQL's ``to_tsquery``: ``&`` between words, ``:*`` for prefixes; pure."""
+    return " & ".join(t.word + (":*" if t.prefix else "") for t in terms(words))
 
 
 def _filters(q: Query, table: str, params: dict[str, Any]) -> str:
@@ -69,23 +95,25 @@ def search(db: Database, q: Query) -> list[Hit]:
     """Posts and comments matching the words and filters, newest first."""
     hits: list[Hit] = []
     tables = [t for t in ("post", "comment") if q.kind in (None, t)]
+    has_words = bool(q.words.strip())
+    if has_words and not terms(q.words):
+        return hits  # only punctuation: nothing can match
     with db.engine.connect() as conn:
         for table in tables:
             params: dict[str, Any] = {"limit": q.limit}
             if db.is_sqlite:
                 source = f"{table}_fts JOIN {table} ON {table}.id = {table}_fts.rowid"
-                match = f"{table}_fts MATCH :words" if q.words.strip() else "1=1"
+                match = f"{table}_fts MATCH :words" if has_words else "1=1"
                 params["words"] = fts5_query(q.words)
-                if q.words.strip() and not params["words"]:
-                    continue
             else:
                 source = table
-                match = ("to_tsvector('simple', coalesce(text, '') || ' ' || coalesce(author, '')) "
-                         "@@ plainto_tsquery('simple', :words)") if q.words.strip() else "1=1"
-                params["words"] = q.words
+                config = TEXT_SEARCH_CONFIG
+                match = (f"to_tsvector('{config}', coalesce(text, '') || ' ' || coalesce(author, '')) "
+                         f"@@ to_tsquery('{config}', :words)") if has_words else "1=1"
+                params["words"] = tsquery(q.words)
             # SQLite with words: newest archived first (FTS5 walks its index in rowid order and
             # stops at the limit; ordering by posting time would sort every match: 5x slower at 1M).
-            order = (f"{table}_fts.rowid DESC" if db.is_sqlite and q.words.strip()
+            order = (f"{table}_fts.rowid DESC" if db.is_sqlite and has_words
                      else f"coalesce({table}.posted_at, {table}.first_seen_at) DESC")
             sql = (f"SELECT {table}.id, {table}.account_id, {table}.platform_id, {table}.author, {table}.text, "
                    f"{table}.posted_at, {table}.last_seen_run, {table}.gone_at FROM {source} "

@@ -37,3 +37,29 @@ def test_migrations_and_the_archive_work_on_postgresql(postgres_url: str, tmp_pa
     assert post.posted_at == T0 and post.links == []
     assert finding.details == {"before": "a"} and finding.first_seen_at == T0
     assert "password" not in db.describe()
+
+
+def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storage.search import Query, search
+
+    db = Database(postgres_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.create_schema()
+    archive = Archive(db, BlobStore(tmp_path / "blobs"))
+    archive.start_run(Run(id="r1", account_id="parks", platform="sandbox"))
+    texts = {"p1": "Permit applications open", "p2": "Pool closed", "p3": "The poolside cafe opens"}
+    seen = [ItemObservation(pid, "Parks", t, (), T0, f"h-{pid}", {"text": t}) for pid, t in texts.items()]
+    with db.session() as s:
+        archive.record_items(s, "r1", "parks", "post", seen, [], T0)
+
+    def found(words: str) -> set[str]:
+        return {h.platform_id for h in search(db, Query(words=words))}
+
+    assert found("permits") == {"p1"}
+    assert found("pool") == {"p2"}
+    assert found("pool*") == {"p2", "p3"}
+    assert found('pool" | !cafe (') == set()  # operators are separators, never tsquery syntax
+    with db.engine.connect() as conn:
+        indexes = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_post_fts'")).scalar_one()
+    assert "'english'" in indexes  # the query's expression is the index's, so the index is used
