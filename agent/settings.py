@@ -34,14 +34,15 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent import __version__, redact
+import agent
+from agent import redact
 from agent.detect.config import Kind, PolicySettings, RulesSettings
 from agent.detect.content.hits import Severity
 from agent.errors import ConfigError
 from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.linkcheck import LinkPolicy
-from flows.website import WebsiteScope
+from flows.webscope import WebsiteScope
 from flows.selectors import LoginSteps, SelectorMap
 
 ENV_PREFIX = "CIVICWATCH_"
@@ -352,7 +353,7 @@ class LinkSettings(_Strict):
             max_retry_after_s=self.max_retry_after.total_seconds(), soft_404=self.soft_404,
             check_fragments=self.check_fragments, allow_private=tuple(self.allow_private),
             head_unreliable_hosts=tuple(h.lower() for h in self.head_unreliable_hosts),
-            user_agent=self.user_agent or f"civicwatch/{__version__} (link check)",
+            user_agent=self.user_agent or f"civicwatch/{agent.__version__} (link check)",
         )
 
 

@@ -24,7 +24,7 @@ from agent.settings import (
 )
 from flows import registry
 from flows.selectors import LoginSteps, SelectorMap
-from flows.website import WebsiteScope
+from flows.webscope import WebsiteScope
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
