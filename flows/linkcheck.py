@@ -31,8 +31,10 @@ from typing import Literal, Self
 from urllib.parse import urljoin, urlsplit
 
 import certifi
+import httpcore
 import httpx
 
+from flows.gate import PriorityGate
 from flows.linkfacts import (
     REDIRECT_STATUSES,
     TRANSIENT_STATUSES,
@@ -48,6 +50,7 @@ from flows.linkfacts import (
     split_fragment,
     tel_problem,
 )
+from flows.netstream import AsyncioBackend
 
 LinkStatus = Literal["ok", "broken", "skipped"]
 #: why a link is broken or was skipped (a contract: JSON output, reports, findings)
@@ -166,6 +169,8 @@ class _Host:
     slots: asyncio.Semaphore
     head_reliable: bool = True
     not_before: float = 0.0
+    #: set once a request to the host was let through the global limit
+    started: bool = False
     #: set once the host answered 429: from then on, one request at a time
     throttled: bool = False
     serial: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -189,7 +194,7 @@ class LinkChecker:
     ) -> None:
         self.policy = policy
         self.clock = clock
-        self._gate = asyncio.Semaphore(policy.concurrency)
+        self._gate = PriorityGate(policy.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._inflight: dict[str, asyncio.Task[_Fetched]] = {}
         self._transport = transport
@@ -409,7 +414,11 @@ class LinkChecker:
                 await stack.enter_async_context(host.serial)
             while (delay := host.not_before - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            await stack.enter_async_context(self._gate)
+            # A host's first request, and every request to a host serialised after a 429, go
+            # ahead of the queue: each host starts at once, and a slowed-down host's few
+            # requests do not wait behind all the others' (its links would finish last).
+            await stack.enter_async_context(self._gate.slot(urgent=host.throttled or not host.started))
+            host.started = True
             yield
 
     async def _ask(self, host: _Host, method: str, url: str) -> _Answer:
@@ -457,11 +466,7 @@ class LinkChecker:
         if self._transport is not None:
             return self._transport
         if host.transport is None:
-            per_host = self.policy.per_host
-            host.transport = httpx.AsyncHTTPTransport(
-                verify=self._tls_context(),
-                limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host),
-            )
+            host.transport = _HostTransport(self._tls_context(), self.policy.per_host)
         return host.transport
 
     def _tls_context(self) -> ssl.SSLContext | bool:
@@ -489,6 +494,21 @@ class LinkChecker:
                 return _Answer(response.status_code, response.headers, url, body)
             finally:
                 await response.aclose()
+
+
+class _HostTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a connection pool on asyncio's own transports (flows.netstream).
+
+    httpx's transport takes no network backend, so the pool it builds is replaced by one
+    that uses ours (tests/flows/test_netstream.py checks this one is what answers).
+    """
+
+    def __init__(self, verify: ssl.SSLContext | bool, connections: int) -> None:
+        super().__init__(verify=verify, limits=httpx.Limits(max_connections=connections,
+                                                            max_keepalive_connections=connections))
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=connections,
+            max_keepalive_connections=connections, network_backend=AsyncioBackend())
 
 
 def _small(content_length: str | None) -> bool:
