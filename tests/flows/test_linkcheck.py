@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,7 +185,10 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
     cert_file, key_file = directory / "cert.pem", directory / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -199,6 +204,21 @@ def test_an_untrusted_tls_certificate_is_a_finding_not_ignored(tmp_path: Path) -
     assert url.startswith("https://")
     assert results[url].status == "broken" and results[url].error_class == "tls"
     assert "certificate" in results[url].message
+
+
+def test_a_site_with_a_trusted_certificate_is_checked_over_tls(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
+        urls = [f"{server.base_url}/ok/1#section", f"{server.base_url}/soft404/1", f"{server.base_url}/missing/1"]
+
+        async def run() -> dict[str, LinkResult]:
+            async with LinkChecker(policy(), verify=trusted) as checker:
+                return await checker.check_all(urls)
+
+        results = run_async(run)
+    assert [results[u].error_class for u in urls] == [None, "soft_404", "http_status"]
+    assert results[urls[0]].status == "ok" and results[urls[0]].http_status == 200
 
 
 def test_mailto_and_tel_links_are_validated_not_contacted() -> None:
@@ -226,8 +246,6 @@ def test_known_results_are_returned_without_asking_again(farm: tuple[LinkFarm, s
 
 
 def test_exceptions_are_classified_without_a_network() -> None:
-    import ssl
-
     import httpx
 
     tls = httpx.ConnectError("handshake failed")
