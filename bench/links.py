@@ -2,6 +2,7 @@
 
     bench/setup                      # once: LinkChecker, linkinator, uvicorn[standard] for the farm
     .venv/bin/python bench/links.py  # defaults: 20 hosts x 98 links + a rate-limited host = 2,000 links
+    .venv/bin/python bench/links.py --limited-links 0   # the same without the rate-limited host
 
 The farm (sandbox/linkfarm.py) is served by uvicorn in two processes, on 21 loopback
 addresses (127.0.0.1-127.0.0.21), so per-host limits act as on real links; the last
@@ -104,7 +105,7 @@ def farm_processes(hosts: int, port: int, work: Path, index: Path) -> Iterator[N
             p.wait(10)
 
 
-def farm_links(port: int, hosts: int) -> dict[str, str]:
+def farm_links(port: int, hosts: int, limited_links: int = LIMITED_LINKS) -> dict[str, str]:
     """url -> kind, deterministic for a given port."""
     links: dict[str, str] = {}
     for i in range(1, hosts + 1):
@@ -114,7 +115,7 @@ def farm_links(port: int, hosts: int) -> dict[str, str]:
                 suffix = ".pdf" if kind == "doc" else ""
                 links[f"{base}/{kind}/{i}-{n}{suffix}"] = kind
     limited = f"127.0.0.{hosts + 1}"
-    for n in range(LIMITED_LINKS):
+    for n in range(limited_links):
         links[f"http://{limited}:{port}/ok/limited-{n}"] = "ok"
     return links
 
@@ -205,6 +206,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--tools", default="civicwatch,linkchecker,linkinator")
+    parser.add_argument("--limited-links", type=int, default=LIMITED_LINKS,
+                        help="links on the host answering 429 (0: compare without it)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, tools alternating; medians reported")
     parser.add_argument("--serve-farm", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -222,7 +225,7 @@ def main() -> None:
         work = Path(scratch)
         index = work / "links.html"
         port = free_port()
-        links = farm_links(port, args.hosts)
+        links = farm_links(port, args.hosts, args.limited_links)
         index.write_bytes(index_page(list(links)))
         index_url = f"http://127.0.0.1:{port}/links.html"
         runs: dict[str, list[dict[str, object]]] = {t: [] for t in args.tools.split(",")}
