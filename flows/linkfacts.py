@@ -8,11 +8,11 @@ asks us to wait.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from urllib.parse import unquote, urldefrag, urlsplit
 
 #: statuses that move the link elsewhere
@@ -104,56 +104,99 @@ class PageFacts:
         return bool(_NOT_FOUND.search(self.title) or _NOT_FOUND.search(self.heading))
 
 
-class _FactsParser(HTMLParser):
+#: a comment, a declaration or processing instruction, or a start or end tag (quoted
+#: attribute values may contain ">")
+_MARKUP = re.compile(r"""<!--.*?-->|<![^>]*>|<\?[^>]*>|<(/?)([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+                     re.DOTALL)
+_ANCHOR_ATTR = re.compile(r"""(?:^|[\s/"'])(id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+#: elements whose content is never the page's visible text
+_HIDDEN = frozenset({"script", "style", "noscript", "template"})
+#: elements whose content is raw text, not markup (a "<h1>" inside a script is not a heading)
+_RAW = frozenset({"script", "style"})
+
+
+class _Facts:
+    """Collects what :func:`page_facts` returns while the markup is scanned."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.title: list[str] = []
         self.heading: list[str] = []
         self.anchors: set[str] = set()
         self.text = 0
-        self._in: str | None = None
-        self._heading_done = False
-        self._skip = 0
+        self.inside: str | None = None
+        self.heading_done = False
+        self.hidden = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value and (name == "id" or (name == "name" and tag == "a")):
-                self.anchors.add(value)
-        if tag in ("script", "style", "noscript", "template"):
-            self._skip += 1
+    def start(self, tag: str, attrs: str) -> None:
+        if attrs and ("id" in attrs or "ID" in attrs or (tag == "a" and "ame" in attrs.lower())):
+            for match in _ANCHOR_ATTR.finditer(attrs):
+                name, value = match.group(1).lower(), next(v for v in match.group(2, 3, 4) if v is not None)
+                if value and (name == "id" or tag == "a"):
+                    self.anchors.add(html.unescape(value))
+        if tag in _HIDDEN:
+            self.hidden += 1
         elif tag == "title" and not self.title:
-            self._in = "title"
-        elif tag in ("h1", "h2") and not self._heading_done:
-            self._in = "heading"
+            self.inside = "title"
+        elif tag in ("h1", "h2") and not self.heading_done:
+            self.inside = "heading"
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "noscript", "template"):
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title" and self._in == "title":
-            self._in = None
-        elif tag in ("h1", "h2") and self._in == "heading":
-            self._in, self._heading_done = None, True
+    def end(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag == "title" and self.inside == "title":
+            self.inside = None
+        elif tag in ("h1", "h2") and self.inside == "heading":
+            self.inside, self.heading_done = None, True
 
-    def handle_data(self, data: str) -> None:
-        if self._skip:
+    def data(self, data: str) -> None:
+        if self.hidden:
             return
-        if self._in == "title":
+        if "&" in data:
+            data = html.unescape(data)
+        if self.inside == "title":
             self.title.append(data)
-        elif self._in == "heading":
+        elif self.inside == "heading":
             self.heading.append(data)
         self.text += len(data.strip())
 
 
 def page_facts(body: bytes, charset: str | None = None) -> PageFacts:
-    """Title, first heading, anchor ids and text length of (the start of) an HTML page; pure."""
+    """Title, first heading, anchor ids and text length of (the start of) an HTML page; pure.
+
+    One pass of a regular expression over the markup rather than ``html.parser``: the same
+    facts (tests/flows/test_linkfacts.py compares both on real pages), several times faster
+    on a large page.
+    """
     try:
         text = body.decode(charset or "utf-8", errors="replace")
     except LookupError:
         text = body.decode("utf-8", errors="replace")
-    parser = _FactsParser()
-    parser.feed(text)
+    facts = _Facts()
+    lowered: str | None = None
+    pos = 0
+    while True:
+        match = _MARKUP.search(text, pos)
+        if match is None:
+            if pos < len(text) and "<" not in text[pos:]:
+                facts.data(text[pos:])  # an unfinished construct at the end is left out, as html.parser does
+            break
+        if match.start() > pos:
+            facts.data(text[pos:match.start()])
+        pos = match.end()
+        closing, tag, attrs = match.group(1, 2, 3)
+        if tag is None:
+            continue  # a comment, a doctype, a processing instruction
+        tag = tag.lower()
+        if closing:
+            facts.end(tag)
+            continue
+        facts.start(tag, attrs)
+        if tag in _RAW:  # skip to its end tag: what is inside is not markup
+            lowered = lowered if lowered is not None else text.lower()
+            end = lowered.find(f"</{tag}", pos)
+            pos = end if end >= 0 else len(text)
     squash = lambda parts: " ".join(" ".join(parts).split())
-    return PageFacts(squash(parser.title), squash(parser.heading), frozenset(parser.anchors), parser.text)
+    return PageFacts(squash(facts.title), squash(facts.heading), frozenset(facts.anchors), facts.text)
 
 
 def looks_like_probe(page: PageFacts, page_final: str, probe: PageFacts, probe_final: str, requested: str) -> bool:
