@@ -166,7 +166,8 @@ class _Fetched:
 
 @dataclass
 class _Host:
-    slots: asyncio.Semaphore
+    #: requests in flight to this host (the soft-404 probe, which its pages wait for, goes first)
+    slots: PriorityGate
     head_reliable: bool = True
     not_before: float = 0.0
     #: set once a request to the host was let through the global limit
@@ -355,7 +356,7 @@ class LinkChecker:
         try:
             for _ in range(self.policy.max_redirects):
                 host = await self._host_for(current)
-                answer = await self._ask(host, "GET", current)
+                answer = await self._ask(host, "GET", current, urgent=True)  # the host's pages wait for it
                 if answer.status in REDIRECT_STATUSES and answer.headers.get("location"):
                     current = split_fragment(urljoin(current, answer.headers["location"]))[0]
                     continue
@@ -374,7 +375,7 @@ class LinkChecker:
         key = parts.netloc.lower()
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(asyncio.Semaphore(self.policy.per_host))
+            host = self._hosts[key] = _Host(PriorityGate(self.policy.per_host))
             host.addresses = asyncio.create_task(self._resolve(parts.hostname, parts.port or
                                                                (443 if parts.scheme == "https" else 80)))
         assert host.addresses is not None
@@ -407,9 +408,9 @@ class LinkChecker:
         return sorted({str(info[4][0]) for info in infos})
 
     @asynccontextmanager
-    async def _slot(self, host: _Host) -> AsyncIterator[None]:
+    async def _slot(self, host: _Host, urgent: bool) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            await stack.enter_async_context(host.slots)
+            await stack.enter_async_context(host.slots.slot(urgent=urgent))
             if host.throttled:
                 await stack.enter_async_context(host.serial)
             while (delay := host.not_before - time.monotonic()) > 0:
@@ -421,12 +422,13 @@ class LinkChecker:
             host.started = True
             yield
 
-    async def _ask(self, host: _Host, method: str, url: str) -> _Answer:
-        """One request, retried when the failure is transient and paused when the host asks."""
+    async def _ask(self, host: _Host, method: str, url: str, urgent: bool = False) -> _Answer:
+        """One request, retried when the failure is transient and paused when the host asks;
+        ``urgent``: before the host's other waiting requests."""
         attempt = rate_limited = 0
         while True:
             try:
-                async with self._slot(host):
+                async with self._slot(host, urgent):
                     answer = await self._send(host, method, url)
             except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException,
                     TimeoutError) as exc:

@@ -255,3 +255,16 @@ def test_exceptions_are_classified_without_a_network() -> None:
     dns.__cause__ = socket.gaierror(-2, "Name or service not known")
     assert classify_exception(dns)[0] == "dns"
     assert classify_exception(httpx.ReadTimeout("slow"))[0] == "timeout"
+
+
+def test_the_soft_404_probe_goes_before_the_hosts_links_not_yet_started() -> None:
+    farm = LinkFarm(slow_s=0.05)
+    with ThreadedServer(farm) as server:
+        urls = [f"{server.base_url}/ok/first"] + [f"{server.base_url}/slow/{n}" for n in range(6)]
+        results, _ = check_all(urls, policy(per_host=1))
+    asked = [path for (_, _, path) in farm.hits]  # in the order the farm first saw each request
+    probe = next(i for i, path in enumerate(asked) if path.startswith("/civicwatch-probe-"))
+    # the first page's answer needs it: it goes right after the request already handed the
+    # slot (/slow/0), before the five links still waiting (without priority it came last)
+    assert asked[:2] == ["/ok/first", "/slow/0"] and probe == 2
+    assert all(results[u].status == "ok" for u in urls)
