@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import AccountLink, LinkCheck
@@ -32,14 +34,25 @@ def cached(
 
 
 def save_checks(session: Session, checks: Sequence[LinkCheck]) -> None:
-    """Store fresh checks, keeping when each URL last worked."""
+    """Store fresh checks, keeping when each URL last worked.
+
+    One upsert per URL (``INSERT … ON CONFLICT DO UPDATE``), not read-then-write: runs of
+    different accounts publishing the same link save it at the same time, and a read
+    followed by an insert lost that race (a unique-key error lost the run's link results).
+    An older check never replaces a newer one.
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    table = LinkCheck.__table__  # type: ignore[attr-defined]
     for check in checks:
-        previous = session.get(LinkCheck, check.url_hash)
-        if check.status == "ok":
-            check.last_ok_at = check.checked_at
-        elif previous is not None:
-            check.last_ok_at = previous.last_ok_at
-        session.merge(check)
+        values = check.model_dump()
+        values["last_ok_at"] = check.checked_at if check.status == "ok" else None
+        statement = insert(table).values(**values)
+        kept = {"url_hash"} if check.status == "ok" else {"url_hash", "last_ok_at"}
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["url_hash"],
+            set_={name: statement.excluded[name] for name in values if name not in kept},
+            where=table.c.checked_at <= statement.excluded.checked_at,
+        ))
     session.flush()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
+from agent.errors import StorageError
 from storage import links
 from storage.db import Database
 from storage.models import LinkCheck
@@ -59,3 +62,37 @@ def test_when_a_link_last_worked_is_kept_through_failures(db: Database) -> None:
     with db.session() as s:
         row = s.get(LinkCheck, links.url_hash(URL))
         assert row is not None and row.status == "broken" and row.last_ok_at == T0
+
+
+def test_runs_saving_the_same_links_at_once_all_succeed(db: Database) -> None:
+    # accounts that publish the same link save its check at the same moment (concurrent runs)
+    urls = [f"https://springfield.gov/page{n}" for n in range(40)]
+    barrier, errors = threading.Barrier(6), []
+
+    def save(offset: int) -> None:
+        barrier.wait()
+        try:
+            with db.session() as s:
+                links.save_checks(s, [check("ok", T0 + timedelta(seconds=offset), u) for u in urls])
+        except StorageError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with db.session() as s:
+        rows = s.exec(select(LinkCheck)).all()
+    assert len(rows) == 40 and {r.checked_at for r in rows} == {T0 + timedelta(seconds=5)}  # the newest
+
+
+def test_an_older_check_does_not_replace_a_newer_one(db: Database) -> None:
+    with db.session() as s:
+        links.save_checks(s, [check("broken", T0 + timedelta(hours=1))])
+    with db.session() as s:
+        links.save_checks(s, [check("ok", T0)])
+    with db.session() as s:
+        row = s.get(LinkCheck, links.url_hash(URL))
+    assert row is not None and row.status == "broken" and row.checked_at == T0 + timedelta(hours=1)

@@ -63,3 +63,28 @@ def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url
     with db.engine.connect() as conn:
         indexes = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_post_fts'")).scalar_one()
     assert "'english'" in indexes  # the query's expression is the index's, so the index is used
+
+
+def test_link_checks_are_upserted_on_postgresql(postgres_url: str) -> None:
+    from datetime import timedelta
+
+    from storage import links
+    from storage.models import LinkCheck
+
+    db = Database(postgres_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.create_schema()
+    url = "https://springfield.gov/agenda"
+
+    def save(status: str, at: datetime) -> None:
+        with db.session() as s:
+            links.save_checks(s, [LinkCheck(url_hash=links.url_hash(url), url=url, status=status, checked_at=at)])
+
+    save("ok", T0)
+    save("broken", T0 + timedelta(hours=1))
+    save("ok", T0 - timedelta(hours=1))  # older than what is stored: ignored
+    with db.session() as s:
+        row = s.get(LinkCheck, links.url_hash(url))
+    assert row is not None and row.status == "broken"
+    assert row.checked_at == T0 + timedelta(hours=1) and row.last_ok_at == T0
