@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from storage.blobs import BlobStore, StoredBlob
 from storage.clock import utcnow
-from storage.db import Database
+from storage.db import Database, dialect_insert
 from storage.models import Artifact, Blob, Capture, Comment, ItemVersion, Post, ProfileVersion, Run
 
 ItemType = Literal["post", "comment"]
@@ -122,9 +122,10 @@ class Archive:
     def put_blob(self, data: bytes, media_type: str) -> StoredBlob:
         """Write bytes durably, then their Blob row."""
         stored = self.blobs.put(data)
-        with self.db.session() as session:
-            if session.get(Blob, stored.sha256) is None:
-                session.add(Blob(sha256=stored.sha256, size=stored.size, media_type=media_type))
+        with self.db.session() as session:  # two runs may store the same bytes at the same moment
+            row = Blob(sha256=stored.sha256, size=stored.size, media_type=media_type)
+            insert = dialect_insert(session)
+            session.execute(insert(Blob.__table__).values(**row.model_dump()).on_conflict_do_nothing())  # type: ignore[attr-defined]
         return stored
 
     def record_captures(self, session: Session, run_id: str, captures: Iterable[CaptureInput]) -> None:

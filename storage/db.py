@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -100,6 +102,17 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def dialect_insert(session: Session) -> Callable[[Any], Any]:
+    """The ``insert`` of the session's database that can say ``ON CONFLICT`` (SQLite, PostgreSQL).
+
+    For rows that concurrent runs may write at the same moment (a blob, a link's check):
+    one statement instead of read-then-insert, which loses that race.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite_insert
+    return postgresql_insert
 
 
 def _short(exc: SQLAlchemyError) -> str:

@@ -6,10 +6,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from storage.db import dialect_insert
 from storage.models import AccountLink, LinkCheck
 
 
@@ -41,7 +40,7 @@ def save_checks(session: Session, checks: Sequence[LinkCheck]) -> None:
     followed by an insert lost that race (a unique-key error lost the run's link results).
     An older check never replaces a newer one.
     """
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    insert = dialect_insert(session)
     table = LinkCheck.__table__  # type: ignore[attr-defined]
     for check in checks:
         values = check.model_dump()

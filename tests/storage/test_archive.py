@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from agent.errors import StorageError
 from storage.archive import Archive, ItemObservation
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import ItemVersion, Post, Run
+from storage.models import Blob, ItemVersion, Post, Run
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -70,3 +72,25 @@ def test_times_come_back_as_utc(archive: Archive) -> None:
     with archive.db.session() as s:
         post = s.exec(select(Post)).one()
     assert post.posted_at == T0 and post.posted_at.tzinfo is UTC
+
+
+def test_runs_storing_the_same_bytes_at_once_all_succeed(archive: Archive) -> None:
+    # two accounts with the same avatar, captured at the same moment
+    barrier, errors = threading.Barrier(6), []
+
+    def put() -> None:
+        barrier.wait()
+        try:
+            archive.put_blob(b"the city seal", "image/png")
+        except StorageError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=put) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with archive.db.session() as s:
+        [blob] = s.exec(select(Blob)).all()
+    assert blob.size == len(b"the city seal") and blob.media_type == "image/png" and blob.created_at is not None

@@ -37,6 +37,9 @@ def test_migrations_and_the_archive_work_on_postgresql(postgres_url: str, tmp_pa
     assert post.posted_at == T0 and post.links == []
     assert finding.details == {"before": "a"} and finding.first_seen_at == T0
     assert "password" not in db.describe()
+    assert archive.put_blob(b"seal", "image/png").sha256 == archive.put_blob(b"seal", "image/png").sha256
+    with db.session() as s:
+        assert s.exec(text("SELECT count(*) FROM blob")).one()[0] == 1
 
 
 def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
