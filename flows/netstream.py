@@ -95,6 +95,11 @@ class _Protocol(asyncio.Protocol):
         return chunk
 
 
+def _within(timeout: float | None) -> str:
+    """The limit for a message (" within 15 s"), or nothing when there was none; pure."""
+    return f" within {timeout:g} s" if timeout is not None else ""
+
+
 class AsyncioStream(httpcore.AsyncNetworkStream):
     """One TCP (or TLS) connection."""
 
@@ -110,7 +115,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 async with asyncio.timeout(timeout):
                     await protocol.readable
             except TimeoutError as exc:
-                raise httpcore.ReadTimeout(f"no data within {timeout:g} s") from exc
+                raise httpcore.ReadTimeout(f"no data{_within(timeout)}") from exc
             finally:
                 protocol.readable = None
         if protocol.chunks:
@@ -132,7 +137,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 async with asyncio.timeout(timeout):
                     await protocol.writable
             except TimeoutError as exc:
-                raise httpcore.WriteTimeout(f"could not send within {timeout:g} s") from exc
+                raise httpcore.WriteTimeout(f"could not send{_within(timeout)}") from exc
 
     async def aclose(self) -> None:
         self._transport.close()
@@ -147,7 +152,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                                                  server_hostname=server_hostname)
         except TimeoutError as exc:
             self._transport.close()
-            raise httpcore.ConnectTimeout(f"the TLS handshake took longer than {timeout:g} s") from exc
+            raise httpcore.ConnectTimeout(f"the TLS handshake did not finish{_within(timeout)}") from exc
         except OSError as exc:  # ssl.SSLError included
             self._transport.close()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
@@ -187,7 +192,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 transport, protocol = await loop.create_connection(
                     _Protocol, host, port, local_addr=(local_address, 0) if local_address else None)
         except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to {host}:{port} within {timeout:g} s") from exc
+            raise httpcore.ConnectTimeout(f"no connection to {host}:{port}{_within(timeout)}") from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         sock = transport.get_extra_info("socket")  # asyncio has set TCP_NODELAY already
