@@ -24,7 +24,7 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Self
@@ -409,18 +409,15 @@ class LinkChecker:
 
     @asynccontextmanager
     async def _slot(self, host: _Host, urgent: bool) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            await stack.enter_async_context(host.slots.slot(urgent=urgent))
-            if host.throttled:
-                await stack.enter_async_context(host.serial)
+        async with host.slots.slot(urgent=urgent), (host.serial if host.throttled else nullcontext()):
             while (delay := host.not_before - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
             # A host's first request, and every request to a host serialised after a 429, go
             # ahead of the queue: each host starts at once, and a slowed-down host's few
             # requests do not wait behind all the others' (its links would finish last).
-            await stack.enter_async_context(self._gate.slot(urgent=host.throttled or not host.started))
-            host.started = True
-            yield
+            async with self._gate.slot(urgent=host.throttled or not host.started):
+                host.started = True
+                yield
 
     async def _ask(self, host: _Host, method: str, url: str, urgent: bool = False) -> _Answer:
         """One request, retried when the failure is transient and paused when the host asks;
