@@ -24,6 +24,8 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     kind: str | None = None  # post comment
+    #: only items that are the subject of a finding of this kind (e.g. "personal_data")
+    finding_kind: str | None = None
     limit: int = 100
 
 
@@ -88,6 +90,11 @@ def _filters(q: Query, table: str, params: dict[str, Any]) -> str:
     if q.until:
         clauses.append(f"coalesce({table}.posted_at, {table}.first_seen_at) < :until")
         params["until"] = q.until
+    if q.finding_kind:  # in the query, so the limit counts only flagged items
+        clauses.append(f"EXISTS (SELECT 1 FROM finding WHERE finding.kind = :finding_kind "
+                       f"AND finding.account_id = {table}.account_id "
+                       f"AND finding.subject = '{table}:' || {table}.platform_id)")
+        params["finding_kind"] = q.finding_kind
     return "".join(f" AND {c}" for c in clauses)
 
 

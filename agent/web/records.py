@@ -44,13 +44,8 @@ def install(app: FastAPI, portal: Portal) -> None:
                 query = Query(words=q, account=account or None, accounts=accounts, author=author or None,
                               since=parse_day_or_time(since, tz) if since else None,
                               until=parse_day_or_time(until, tz) if until else None,
-                              kind=item or None, limit=200)
+                              kind=item or None, finding_kind=kind or None, limit=200)
                 hits = search(services.db, query)
-                if kind:
-                    with services.db.session() as s:
-                        flagged = set(s.exec(select(Finding.subject, Finding.account_id)
-                                             .where(Finding.kind == kind)).all())
-                    hits = [h for h in hits if (f"{h.item_type}:{h.platform_id}", h.account_id) in flagged]
             except ValueError:
                 error = "a date is not valid; write it like 2026-11-20"
             portal.audit(viewer, "search", q, {"account": account, "department": department, "author": author,

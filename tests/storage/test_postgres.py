@@ -12,7 +12,7 @@ from storage.archive import Archive, ItemObservation
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.findings import FindingDraft
-from storage.models import Post, Run
+from storage.models import Finding, Post, Run
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -63,6 +63,10 @@ def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url
     assert found("pool") == {"p2"}
     assert found("pool*") == {"p2", "p3"}
     assert found('pool" | !cafe (') == set()  # operators are separators, never tsquery syntax
+    with db.session() as s:
+        s.add(Finding(fingerprint="f1", account_id="parks", kind="personal_data", severity="high", summary="x",
+                      subject="post:p3", clause="4.2", evidence_run_id="r1", last_run_id="r1"))
+    assert {h.platform_id for h in search(db, Query(words="opens", finding_kind="personal_data"))} == {"p3"}
     with db.engine.connect() as conn:
         indexes = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_post_fts'")).scalar_one()
     assert "'english'" in indexes  # the query's expression is the index's, so the index is used

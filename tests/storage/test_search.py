@@ -10,7 +10,7 @@ import pytest
 from storage.archive import Archive, ItemObservation
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import Run
+from storage.models import Finding, Run
 from storage.search import Query, fts5_query, search, tsquery
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -85,3 +85,18 @@ def test_posts_archived_before_the_upgrade_are_found_by_their_stems(tmp_path: Pa
     assert found(old, "pool") == ["p4"]
     store(old, tmp_path, {"p6": "New permits issued"}, run_id="r2")
     assert sorted(found(old, "permit")) == ["p1", "p2", "p6"]  # the triggers index new posts stemmed
+
+
+def test_a_finding_kind_filter_applies_before_the_limit(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'many.sqlite'}")
+    db.create_schema()
+    store(db, tmp_path, {f"n{i}": f"Update {i} on the leaf pickup" for i in range(250)})
+    with db.session() as s:  # the oldest post, and a comment with the same id, are flagged
+        s.add(Finding(fingerprint="f1", account_id="parks", kind="personal_data", severity="high", summary="phone",
+                      subject="post:n0", clause="4.2", evidence_run_id="r1", last_run_id="r1"))
+        s.add(Finding(fingerprint="f2", account_id="library", kind="personal_data", severity="high",
+                      summary="phone", subject="post:n1", clause="4.2", evidence_run_id="r1", last_run_id="r1"))
+    flagged = Query(words="update", finding_kind="personal_data", limit=200)
+    assert [h.platform_id for h in search(db, flagged)] == ["n0"]  # not n1: its finding is another account's
+    assert [h.platform_id for h in search(db, Query(finding_kind="personal_data"))] == ["n0"]
+    assert search(db, Query(words="update", finding_kind="spam_link")) == []
