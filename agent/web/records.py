@@ -22,6 +22,8 @@ from storage.models import Artifact, Comment, Finding, ItemVersion, Manifest, Po
 from storage.search import Query, search
 
 INLINE = {"image/png"}
+#: results on the search page; the template says when there may be more
+SEARCH_LIMIT = 200
 ARTIFACT_POLICY = "sandbox; default-src 'none'; img-src 'self'"
 _EXTENSION = {"image/png": "png", "application/json": "json", "application/warc": "warc.gz",
               "text/html; charset=utf-8": "html.txt", "image/svg+xml": "svg"}
@@ -44,7 +46,7 @@ def install(app: FastAPI, portal: Portal) -> None:
                 query = Query(words=q, account=account or None, accounts=accounts, author=author or None,
                               since=parse_day_or_time(since, tz) if since else None,
                               until=parse_day_or_time(until, tz) if until else None,
-                              kind=item or None, finding_kind=kind or None, limit=200)
+                              kind=item or None, finding_kind=kind or None, limit=SEARCH_LIMIT)
                 hits = search(services.db, query)
             except ValueError:
                 error = "a date is not valid; write it like 2026-11-20"
@@ -54,7 +56,8 @@ def install(app: FastAPI, portal: Portal) -> None:
         departments = sorted({a.department for a in settings.accounts if a.department})
         return portal.render("search.html", viewer, hits=hits, asked=asked, error=error, q=q, account=account,
                              department=department, author=author, since=since, until=until, kind=kind, item=item,
-                             kinds=KINDS, accounts=settings.accounts, departments=departments)
+                             kinds=KINDS, accounts=settings.accounts, departments=departments,
+                             limit=SEARCH_LIMIT)
 
     @app.get("/captures/{run_id}", response_class=HTMLResponse)
     def capture(request: Request, run_id: str) -> Response:

@@ -196,3 +196,25 @@ def test_forms_without_the_csrf_token_are_refused(page: Page, portal: Portal) ->
     assert response.status == 400
     forged = page.request.post(portal.url + "/login", form={"name": "sam", "password": PASSWORD})
     assert forged.status == 400
+
+
+def test_search_says_when_it_shows_only_the_newest_and_filters_by_finding_before_the_limit(
+    page: Page, portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent.web import records
+    from storage.models import Finding, Post
+    from storage.search import Query, search
+
+    [newest] = search(portal.services.db, Query(kind="post", limit=1))
+    with portal.services.db.session() as s:  # a flagged post that is not the newest one
+        flagged = next(f for f in s.exec(select(Finding)).all()
+                       if f.subject.startswith("post:") and f.subject != f"post:{newest.platform_id}")
+        post = s.exec(select(Post).where(Post.account_id == flagged.account_id,
+                                         Post.platform_id == flagged.subject.removeprefix("post:"))).one()
+    monkeypatch.setattr(records, "SEARCH_LIMIT", 1)
+    sign_in(page, portal, "clara")
+    page.goto(portal.url + "/search?item=post")
+    expect(page.locator(".hit")).to_have_count(1)
+    expect(page.locator("text=the newest 1; narrow the search")).to_be_visible()
+    page.goto(portal.url + f"/search?item=post&kind={flagged.kind}")  # the filter applies before the limit
+    expect(page.locator(".hit", has_text=post.text.splitlines()[0][:40])).to_have_count(1)
