@@ -468,10 +468,12 @@ class LinkChecker:
             host.transport = _HostTransport(self._tls_context(), self.policy.per_host)
         return host.transport
 
-    def _tls_context(self) -> ssl.SSLContext | bool:
+    def _tls_context(self) -> ssl.SSLContext:
         """One TLS context for every host (building one loads the CA bundle: ~15 ms)."""
         if self._verify is True:
             self._verify = ssl.create_default_context(cafile=certifi.where())
+        elif self._verify is False:  # tests only: a context that checks nothing
+            self._verify = httpx.create_ssl_context(verify=False)
         return self._verify
 
     async def _send(self, host: _Host, method: str, url: str) -> _Answer:
@@ -503,11 +505,12 @@ class _HostTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, verify: ssl.SSLContext | bool, connections: int) -> None:
-        super().__init__(verify=verify, limits=httpx.Limits(max_connections=connections,
-                                                            max_keepalive_connections=connections))
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        super().__init__(verify=context, limits=limits)  # a context is used as it is, not rebuilt
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify), max_connections=connections,
-            max_keepalive_connections=connections, network_backend=AsyncioBackend())
+            ssl_context=context, max_connections=connections, max_keepalive_connections=connections,
+            network_backend=AsyncioBackend())
 
 
 def _small(content_length: str | None) -> bool:
