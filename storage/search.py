@@ -103,21 +103,20 @@ def search(db: Database, q: Query) -> list[Hit]:
     hits: list[Hit] = []
     tables = [t for t in ("post", "comment") if q.kind in (None, t)]
     has_words = bool(q.words.strip())
-    if has_words and not terms(q.words):
+    words = fts5_query(q.words) if db.is_sqlite else tsquery(q.words)  # the clerk's words, parsed once
+    if has_words and not words:
         return hits  # only punctuation: nothing can match
     with db.engine.connect() as conn:
         for table in tables:
-            params: dict[str, Any] = {"limit": q.limit}
+            params: dict[str, Any] = {"limit": q.limit, "words": words}
             if db.is_sqlite:
                 source = f"{table}_fts JOIN {table} ON {table}.id = {table}_fts.rowid"
                 match = f"{table}_fts MATCH :words" if has_words else "1=1"
-                params["words"] = fts5_query(q.words)
             else:
                 source = table
                 config = TEXT_SEARCH_CONFIG
                 match = (f"to_tsvector('{config}', coalesce(text, '') || ' ' || coalesce(author, '')) "
                          f"@@ to_tsquery('{config}', :words)") if has_words else "1=1"
-                params["words"] = tsquery(q.words)
             # SQLite with words: newest archived first (FTS5 walks its index in rowid order and
             # stops at the limit; ordering by posting time would sort every match: 5x slower at 1M).
             order = (f"{table}_fts.rowid DESC" if db.is_sqlite and has_words
