@@ -128,7 +128,8 @@ class _Facts:
         self.hidden = 0
 
     def start(self, tag: str, attrs: str) -> None:
-        if attrs and ("id" in attrs or "ID" in attrs or (tag == "a" and "ame" in attrs.lower())):
+        lowered = attrs.lower()  # attribute names are case-insensitive: <div Id=...>
+        if "id" in lowered or (tag == "a" and "name" in lowered):
             for match in _ANCHOR_ATTR.finditer(attrs):
                 name, value = match.group(1).lower(), next(v for v in match.group(2, 3, 4) if v is not None)
                 if value and (name == "id" or tag == "a"):

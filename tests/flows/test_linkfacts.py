@@ -83,6 +83,7 @@ EDGE_CASES = {
     "stray <": b"<p>a < b and c<d</p><title>x</title>",
     "data attributes with id in them": b"<div data-identity=\"x\" grid=\"y\">z</div><p valid=\"1\">w</p>",
     "entity in id": b"<h2 id=\"a&amp;b\">s</h2>",
+    "mixed-case attribute names": b"<div Id=\"mixed\">m</div><A Name=\"old-anchor\">a</A><p iD='x2'>p</p>",
     "no markup": b"plain text page",
     "empty": b"",
 }
