@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -115,8 +116,27 @@ _HIDDEN = frozenset({"script", "style", "noscript", "template"})
 _RAW = frozenset({"script", "style"})
 
 
+def _anchors(tag: str, attrs: str) -> list[str]:
+    """The ids (and, on ``<a>``, names) in a start tag's attribute text, unescaped; pure."""
+    lowered = attrs.lower()  # attribute names are case-insensitive: <div Id=...>
+    if "id" not in lowered and not (tag == "a" and "name" in lowered):
+        return []
+    found = []
+    for match in _ANCHOR_ATTR.finditer(attrs):
+        name, value = match.group(1).lower(), next(v for v in match.group(2, 3, 4) if v is not None)
+        if value and (name == "id" or tag == "a"):
+            found.append(html.unescape(value))
+    return found
+
+
+def _text(markup: str) -> str:
+    """Text between tags with its character references resolved; pure."""
+    return html.unescape(markup) if "&" in markup else markup
+
+
 class _Facts:
-    """Collects what :func:`page_facts` returns while the markup is scanned."""
+    """Collects the facts from a page's tags and text, whichever parser reads them
+    (:func:`page_facts`; tests feed it from ``html.parser`` to compare)."""
 
     def __init__(self) -> None:
         self.title: list[str] = []
@@ -127,13 +147,8 @@ class _Facts:
         self.heading_done = False
         self.hidden = 0
 
-    def start(self, tag: str, attrs: str) -> None:
-        lowered = attrs.lower()  # attribute names are case-insensitive: <div Id=...>
-        if "id" in lowered or (tag == "a" and "name" in lowered):
-            for match in _ANCHOR_ATTR.finditer(attrs):
-                name, value = match.group(1).lower(), next(v for v in match.group(2, 3, 4) if v is not None)
-                if value and (name == "id" or tag == "a"):
-                    self.anchors.add(html.unescape(value))
+    def start(self, tag: str, anchors: Iterable[str]) -> None:
+        self.anchors.update(anchors)
         if tag in _HIDDEN:
             self.hidden += 1
         elif tag == "title" and not self.title:
@@ -152,13 +167,15 @@ class _Facts:
     def data(self, data: str) -> None:
         if self.hidden:
             return
-        if "&" in data:
-            data = html.unescape(data)
         if self.inside == "title":
             self.title.append(data)
         elif self.inside == "heading":
             self.heading.append(data)
         self.text += len(data.strip())
+
+    def result(self) -> PageFacts:
+        squash = lambda parts: " ".join(" ".join(parts).split())
+        return PageFacts(squash(self.title), squash(self.heading), frozenset(self.anchors), self.text)
 
 
 def page_facts(body: bytes, charset: str | None = None) -> PageFacts:
@@ -179,10 +196,10 @@ def page_facts(body: bytes, charset: str | None = None) -> PageFacts:
         match = _MARKUP.search(text, pos)
         if match is None:
             if pos < len(text) and "<" not in text[pos:]:
-                facts.data(text[pos:])  # an unfinished construct at the end is left out, as html.parser does
+                facts.data(_text(text[pos:]))  # an unfinished construct at the end is left out, as html.parser does
             break
         if match.start() > pos:
-            facts.data(text[pos:match.start()])
+            facts.data(_text(text[pos:match.start()]))
         pos = match.end()
         closing, tag, attrs = match.group(1, 2, 3)
         if tag is None:
@@ -191,13 +208,12 @@ def page_facts(body: bytes, charset: str | None = None) -> PageFacts:
         if closing:
             facts.end(tag)
             continue
-        facts.start(tag, attrs)
+        facts.start(tag, _anchors(tag, attrs))
         if tag in _RAW:  # skip to its end tag: what is inside is not markup
             lowered = lowered if lowered is not None else text.lower()
             end = lowered.find(f"</{tag}", pos)
             pos = end if end >= 0 else len(text)
-    squash = lambda parts: " ".join(" ".join(parts).split())
-    return PageFacts(squash(facts.title), squash(facts.heading), frozenset(facts.anchors), facts.text)
+    return facts.result()
 
 
 def looks_like_probe(page: PageFacts, page_final: str, probe: PageFacts, probe_final: str, requested: str) -> bool:

@@ -7,59 +7,34 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 
-from flows.linkfacts import PageFacts, page_facts
+from flows.linkfacts import PageFacts, _Facts, page_facts
 from sandbox.linkfarm import LinkFarm
 from sandbox.server import ThreadedServer
 from tests.conftest import Site
 
 
 class _Reference(HTMLParser):
-    """The standard library's parser, collecting the same facts: the oracle for page_facts."""
+    """The standard library's parser feeding the same collector: the oracle for page_facts's
+    own reading of tags, attributes, entities, comments and scripts."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.title: list[str] = []
-        self.heading: list[str] = []
-        self.anchors: set[str] = set()
-        self.text = 0
-        self._in: str | None = None
-        self._heading_done = False
-        self._skip = 0
+        self.facts = _Facts()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value and (name == "id" or (name == "name" and tag == "a")):
-                self.anchors.add(value)
-        if tag in ("script", "style", "noscript", "template"):
-            self._skip += 1
-        elif tag == "title" and not self.title:
-            self._in = "title"
-        elif tag in ("h1", "h2") and not self._heading_done:
-            self._in = "heading"
+        self.facts.start(tag, [v for n, v in attrs if v and (n == "id" or (n == "name" and tag == "a"))])
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "noscript", "template"):
-            self._skip = max(0, self._skip - 1)
-        elif tag == "title" and self._in == "title":
-            self._in = None
-        elif tag in ("h1", "h2") and self._in == "heading":
-            self._in, self._heading_done = None, True
+        self.facts.end(tag)
 
     def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        if self._in == "title":
-            self.title.append(data)
-        elif self._in == "heading":
-            self.heading.append(data)
-        self.text += len(data.strip())
+        self.facts.data(data)
 
 
 def reference(body: bytes) -> PageFacts:
     parser = _Reference()
     parser.feed(body.decode("utf-8", errors="replace"))
-    squash = lambda parts: " ".join(" ".join(parts).split())
-    return PageFacts(squash(parser.title), squash(parser.heading), frozenset(parser.anchors), parser.text)
+    return parser.facts.result()
 
 
 def same(ours: PageFacts, theirs: PageFacts) -> bool:
