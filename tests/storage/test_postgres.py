@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import select
 
-from storage import findings
+from storage import findings, links
 from storage.archive import Archive, ItemObservation
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.findings import FindingDraft
-from storage.models import Finding, Post, Run
+from storage.models import Finding, LinkCheck, Post, Run
+from storage.search import Query, search
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -43,8 +44,6 @@ def test_migrations_and_the_archive_work_on_postgresql(postgres_url: str, tmp_pa
 
 
 def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from storage.search import Query, search
-
     db = Database(postgres_url)
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -73,11 +72,6 @@ def test_search_on_postgresql_finds_stems_and_only_starred_prefixes(postgres_url
 
 
 def test_link_checks_are_upserted_on_postgresql(postgres_url: str) -> None:
-    from datetime import timedelta
-
-    from storage import links
-    from storage.models import LinkCheck
-
     db = Database(postgres_url)
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -15,10 +15,11 @@ from sqlmodel import select
 
 from agent.services import Services, open_services
 from agent.settings import load_settings
-from agent.web import auth
+from agent.web import auth, records
 from agent.web.app import create_app
 from sandbox.server import ThreadedServer
-from storage.models import Artifact, AuditEntry, WebSession
+from storage.models import Artifact, AuditEntry, Finding, Post, WebSession
+from storage.search import Query, search
 from tests.conftest import Site, run_cli
 
 PASSWORD = "correct-horse-battery"
@@ -201,10 +202,6 @@ def test_forms_without_the_csrf_token_are_refused(page: Page, portal: Portal) ->
 def test_search_says_when_it_shows_only_the_newest_and_filters_by_finding_before_the_limit(
     page: Page, portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from agent.web import records
-    from storage.models import Finding, Post
-    from storage.search import Query, search
-
     [newest] = search(portal.services.db, Query(kind="post", limit=1))
     with portal.services.db.session() as s:  # a flagged post that is not the newest one
         flagged = next(f for f in s.exec(select(Finding)).all()
