@@ -141,9 +141,13 @@ def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None 
     return proc.stdout, wall, cpu
 
 
-def run_civicwatch(links: dict[str, str], work: Path) -> tuple[dict[str, tuple[bool, str]], float, float]:
+def run_civicwatch(
+    links: dict[str, str], work: Path, variant: str = ""
+) -> tuple[dict[str, tuple[bool, str]], float, float]:
+    """``variant``: extra ``[links]`` settings, ``key=value`` joined by ``+`` (``per_host=6``)."""
+    extra = "".join(f"{item}\n" for item in variant.split("+") if item)
     cfg = work / "civicwatch.toml"
-    cfg.write_text('[agent]\ndata_dir = "var"\n[links]\nallow_private = ["127.0.0.0/8"]\n')
+    cfg.write_text(f'[agent]\ndata_dir = "var"\n[links]\nallow_private = ["127.0.0.0/8"]\n{extra}')
     out, wall, cpu = measure([str(ROOT / ".venv" / "bin" / "civicwatch"), "--config", str(cfg), "links", "check",
                               "--json", *links], cwd=work)
     verdicts = {}
@@ -205,7 +209,9 @@ def score(links: dict[str, str], verdicts: dict[str, tuple[bool, str]], names_cl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hosts", type=int, default=20)
-    parser.add_argument("--tools", default="civicwatch,linkchecker,linkinator")
+    parser.add_argument("--tools", default="civicwatch,linkchecker,linkinator",
+                        help="comma-separated; civicwatch:per_host=6+concurrency=100 runs civicwatch with those "
+                             "[links] settings")
     parser.add_argument("--limited-links", type=int, default=LIMITED_LINKS,
                         help="links on the host answering 429 (0: compare without it)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, tools alternating; medians reported")
@@ -232,13 +238,13 @@ def main() -> None:
         for round_no in range(args.rounds):
             for tool in runs:
                 with farm_processes(args.hosts, port, work, index):  # a fresh farm per tool and round
-                    if tool == "civicwatch":
-                        verdicts, wall, cpu = run_civicwatch(links, work)
+                    if tool.partition(":")[0] == "civicwatch":
+                        verdicts, wall, cpu = run_civicwatch(links, work, tool.partition(":")[2])
                     elif tool == "linkinator":
                         verdicts, wall, cpu = run_linkinator(index_url)
                     else:
                         verdicts, wall, cpu = run_linkchecker(index_url, work)
-                scored = score(links, verdicts, names_classes=tool == "civicwatch")
+                scored = score(links, verdicts, names_classes=tool.startswith("civicwatch"))
                 runs[tool].append({"seconds": round(wall, 2), "cpu_s": round(cpu, 2), **scored})
                 print(f"round {round_no + 1} {tool:<12} {len(links)} links in {wall:6.2f} s = "
                       f"{len(links) / wall:7.1f} links/s, cpu {cpu:5.1f} s; {scored['confusion']}", flush=True)
