@@ -31,10 +31,10 @@ from typing import Literal, Self
 from urllib.parse import urljoin, urlsplit
 
 import certifi
-import httpcore
 import httpx
 
 from flows.gate import PriorityGate
+from flows.http11 import HostConnections
 from flows.linkfacts import (
     REDIRECT_STATUSES,
     TRANSIENT_STATUSES,
@@ -50,7 +50,6 @@ from flows.linkfacts import (
     split_fragment,
     tel_problem,
 )
-from flows.netstream import AsyncioBackend
 
 LinkStatus = Literal["ok", "broken", "skipped"]
 #: why a link is broken or was skipped (a contract: JSON output, reports, findings)
@@ -175,8 +174,7 @@ class _Host:
     #: set once the host answered 429: from then on, one request at a time
     throttled: bool = False
     serial: asyncio.Lock = field(default_factory=asyncio.Lock)
-    #: one connection pool per host: httpx scans every pooled connection on each request,
-    #: so one big pool over many hosts costs O(connections) per request
+    #: the host's keep-alive connections (flows.http11), closed with the checker
     transport: httpx.AsyncBaseTransport | None = None
     probe: asyncio.Task[_Answer | None] | None = None
     addresses: asyncio.Task[list[str]] | None = None
@@ -460,12 +458,12 @@ class LinkChecker:
         return base * (0.75 + random.random() / 2)
 
     def _transport_for(self, host: _Host) -> httpx.AsyncBaseTransport:
-        """The host's own connection pool (an httpx transport; no client layers: no cookie jar,
+        """The host's own keep-alive connections (an httpx transport; no client layers: no cookie jar,
         no automatic redirects, nothing kept between links)."""
         if self._transport is not None:
             return self._transport
         if host.transport is None:
-            host.transport = _HostTransport(self._tls_context(), self.policy.per_host)
+            host.transport = HostConnections(self._tls_context(), max_idle=self.policy.per_host)
         return host.transport
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -495,22 +493,6 @@ class LinkChecker:
                 return _Answer(response.status_code, response.headers, url, body)
             finally:
                 await response.aclose()
-
-
-class _HostTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport over a connection pool on asyncio's own transports (flows.netstream).
-
-    httpx's transport takes no network backend, so the pool it builds is replaced by one
-    that uses ours (tests/flows/test_netstream.py checks this one is what answers).
-    """
-
-    def __init__(self, verify: ssl.SSLContext | bool, connections: int) -> None:
-        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        super().__init__(verify=context, limits=limits)  # a context is used as it is, not rebuilt
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=context, max_connections=connections, max_keepalive_connections=connections,
-            network_backend=AsyncioBackend())
 
 
 def _small(content_length: str | None) -> bool:

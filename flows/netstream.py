@@ -1,18 +1,21 @@
-"""An httpcore network backend on asyncio's own transports, for the link checker.
+"""Network streams on asyncio's own transports, for the link checker's HTTP/1.1 connections.
 
-httpcore talks to sockets through anyio when it runs under asyncio, and anyio pays for
-its generality on every read and write: a cancel scope with a timer, an exception-mapping
-context manager, a checkpoint per send, a ``poll()`` system call to ask whether an idle
-pooled connection was closed. This backend does the same job with an ``asyncio.Protocol``
+They implement httpcore's network-stream interface (flows.http11 speaks HTTP over them;
+httpcore's pool can use them as its backend). httpcore talks to sockets through anyio
+when it runs under asyncio, and anyio pays for its generality on every read and write: a
+cancel scope with a timer, an exception-mapping context manager, a checkpoint per send,
+a ``poll()`` system call to ask whether an idle pooled connection was closed. This
+backend does the same job with an ``asyncio.Protocol``
 (checking 2,000 small pages: 2.05 → 1.72 CPU-s; docs/performance.md, "Link checking"):
 a read returns what already arrived or waits on one future with one timer; a write only
 waits when the transport asks for backpressure; the protocol keeps reading while a
-connection sits idle in the pool (up to a bound), so a server's close is already known
-when httpcore asks whether the connection can be reused.
+connection sits idle (up to a bound), so a server's close is already known when the
+connection is about to be reused.
 
 Errors map to the same httpcore exceptions the anyio backend raises, with the original
 exception (an ``ssl.SSLCertVerificationError``, a ``ConnectionRefusedError``) chained as
-the cause, so :func:`flows.linkcheck.classify_exception` names them the same way.
+the cause; flows.http11 raises them as httpx's, so :func:`flows.linkcheck.classify_exception`
+names them the same way.
 """
 
 from __future__ import annotations
