@@ -35,6 +35,9 @@ from flows.netstream import AsyncioBackend
 
 #: read this much from the socket at a time
 _READ_SIZE = 64 * 1024
+#: an answer's head may be this long (h11 allows 16 KiB; real sites send longer Set-Cookie
+#: and Content-Security-Policy headers; httpcore allows the same)
+_MAX_HEAD = 100 * 1024
 
 #: scheme, host, port
 Origin = tuple[bytes, bytes, int]
@@ -74,7 +77,7 @@ class _Connection:
     def __init__(self, stream: httpcore.AsyncNetworkStream, origin: Origin) -> None:
         self.stream = stream
         self.origin = origin
-        self.state = h11.Connection(h11.CLIENT)
+        self.state = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.reused = False
 
     def reusable(self) -> bool:

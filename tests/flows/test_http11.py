@@ -210,6 +210,26 @@ def test_chunked_and_gzip_bodies_are_decoded() -> None:
     assert run_async(run) == ([text, text], 1)
 
 
+def test_an_answer_with_long_headers_is_read() -> None:
+    policy = "default-src 'self' " + " ".join(f"https://cdn{n}.example.org" for n in range(3000))  # ~80 KB: more than one read
+
+    async def long_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(response(b"ok", close=True, headers=f"content-security-policy: {policy}\r\n"))
+        await writer.drain()
+
+    async def run() -> tuple[bytes, str]:
+        async with Server(long_head) as base:
+            transport = HostConnections()
+            answer = await transport.handle_async_request(request("GET", f"{base}/"))
+            body = await answer.aread()
+            await answer.aclose()
+            await transport.aclose()
+        return body, answer.headers["content-security-policy"]
+
+    assert run_async(run) == (b"ok", policy)
+
+
 def test_a_body_left_unread_closes_its_connection() -> None:
     big = b"x" * (4 * 1024 * 1024)
 
