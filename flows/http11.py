@@ -160,7 +160,8 @@ class HostConnections(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None, max_idle: int = 8) -> None:
-        self._ssl_context = ssl_context
+        self._ssl_context = ssl_context or ssl.create_default_context()
+        self._ssl_context.set_alpn_protocols(["http/1.1"])  # said, for servers that expect ALPN
         self._max_idle = max_idle
         self._backend = AsyncioBackend()
         self._idle: dict[Origin, list[_Connection]] = {}
@@ -204,8 +205,7 @@ class HostConnections(httpx.AsyncBaseTransport):
         host = raw_host.decode("ascii")
         stream = await self._backend.connect_tcp(host, port, timeout=timeout)
         if scheme == b"https":
-            context = self._ssl_context or ssl.create_default_context()
-            stream = await stream.start_tls(context, server_hostname=host, timeout=timeout)
+            stream = await stream.start_tls(self._ssl_context, server_hostname=host, timeout=timeout)
         self.opened += 1
         return _Connection(stream, origin)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from flows.http11 import HostConnections
 from flows.linkcheck import classify_exception
 from tests.conftest import run_async
+from tests.tls import self_signed
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -32,14 +35,18 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
 class Server:
     """A tiny HTTP/1.1 server; counts the connections it accepted."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None) -> None:
         self.handler = handler
+        self.tls = tls
         self.connections = 0
+        self.alpn: list[str | None] = []
         self.server: asyncio.Server | None = None
 
     async def __aenter__(self) -> str:
         async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self.connections += 1
+            tls = writer.get_extra_info("ssl_object")
+            self.alpn.append(tls.selected_alpn_protocol() if tls else None)
             try:
                 await self.handler(reader, writer)
             except ConnectionError:
@@ -47,9 +54,9 @@ class Server:
             finally:
                 writer.close()
 
-        self.server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=self.tls)
         port = self.server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.server is not None
@@ -85,6 +92,23 @@ def test_responses_are_read_and_one_connection_is_kept_for_the_next_request() ->
         return bodies, server.connections, transport.opened
 
     assert run_async(run) == ([b"hello"] * 3, 1, 1)
+
+
+def test_https_asks_for_http1_and_keeps_its_connection(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(cert, key)
+    serving.set_alpn_protocols(["h2", "http/1.1"])
+
+    async def run() -> tuple[list[bytes], int, list[str | None]]:
+        server = Server(keep_alive, tls=serving)
+        async with server as base:
+            transport = HostConnections(ssl.create_default_context(cafile=str(cert)))
+            bodies = [await fetch(transport, f"{base}/{n}") for n in range(2)]
+            await transport.aclose()
+        return bodies, server.connections, server.alpn
+
+    assert run_async(run) == ([b"hello", b"hello"], 1, ["http/1.1"])
 
 
 def test_head_answers_leave_the_connection_ready_for_the_next_request() -> None:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from flows.linkcheck import LinkChecker, LinkPolicy, LinkResult, classify_exception
 from sandbox.linkfarm import EXPECTED, LinkFarm
 from sandbox.server import ThreadedServer
 from tests.conftest import run_async
+from tests.tls import self_signed
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -179,25 +174,8 @@ def test_refused_connection_is_named() -> None:
     assert results[url].error_class == "connect"
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_an_untrusted_tls_certificate_is_a_finding_not_ignored(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
         url = f"{server.base_url}/ok/1"
         results, _ = check_all([url], policy())
@@ -207,7 +185,7 @@ def test_an_untrusted_tls_certificate_is_a_finding_not_ignored(tmp_path: Path) -
 
 
 def test_a_site_with_a_trusted_certificate_is_checked_over_tls(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     trusted = ssl.create_default_context(cafile=str(cert))
     with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
         urls = [f"{server.base_url}/ok/1#section", f"{server.base_url}/soft404/1", f"{server.base_url}/missing/1"]
