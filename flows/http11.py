@@ -165,8 +165,6 @@ class HostConnections(httpx.AsyncBaseTransport):
         self._max_idle = max_idle
         self._backend = AsyncioBackend()
         self._idle: dict[Origin, list[_Connection]] = {}
-        #: connections opened (tests and benchmarks read it)
-        self.opened = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
@@ -206,7 +204,6 @@ class HostConnections(httpx.AsyncBaseTransport):
         stream = await self._backend.connect_tcp(host, port, timeout=timeout)
         if scheme == b"https":
             stream = await stream.start_tls(self._ssl_context, server_hostname=host, timeout=timeout)
-        self.opened += 1
         return _Connection(stream, origin)
 
     async def release(self, connection: _Connection) -> None:
