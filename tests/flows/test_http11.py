@@ -82,16 +82,24 @@ async def keep_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
         await writer.drain()
 
 
-def test_responses_are_read_and_one_connection_is_kept_for_the_next_request() -> None:
+def fetch_in_turn(
+    server: Server, methods: list[str], verify: ssl.SSLContext | None = None
+) -> tuple[list[bytes], int]:
+    """Ask the server once per method, one after another through one transport; the bodies
+    and how many connections the server accepted."""
+
     async def run() -> tuple[list[bytes], int]:
-        server = Server(keep_alive)
         async with server as base:
-            transport = HostConnections()
-            bodies = [await fetch(transport, f"{base}/{n}") for n in range(3)]
+            transport = HostConnections(verify)
+            bodies = [await fetch(transport, f"{base}/{n}", method=method) for n, method in enumerate(methods)]
             await transport.aclose()
         return bodies, server.connections
 
-    assert run_async(run) == ([b"hello"] * 3, 1)
+    return run_async(run)
+
+
+def test_responses_are_read_and_one_connection_is_kept_for_the_next_request() -> None:
+    assert fetch_in_turn(Server(keep_alive), ["GET"] * 3) == ([b"hello"] * 3, 1)
 
 
 def test_https_asks_for_http1_and_keeps_its_connection(tmp_path: Path) -> None:
@@ -100,28 +108,13 @@ def test_https_asks_for_http1_and_keeps_its_connection(tmp_path: Path) -> None:
     serving.load_cert_chain(cert, key)
     serving.set_alpn_protocols(["h2", "http/1.1"])
 
-    async def run() -> tuple[list[bytes], int, list[str | None]]:
-        server = Server(keep_alive, tls=serving)
-        async with server as base:
-            transport = HostConnections(ssl.create_default_context(cafile=str(cert)))
-            bodies = [await fetch(transport, f"{base}/{n}") for n in range(2)]
-            await transport.aclose()
-        return bodies, server.connections, server.alpn
-
-    assert run_async(run) == ([b"hello", b"hello"], 1, ["http/1.1"])
+    server = Server(keep_alive, tls=serving)
+    assert fetch_in_turn(server, ["GET"] * 2, ssl.create_default_context(cafile=str(cert))) == ([b"hello"] * 2, 1)
+    assert server.alpn == ["http/1.1"]
 
 
 def test_head_answers_leave_the_connection_ready_for_the_next_request() -> None:
-    async def run() -> tuple[list[bytes], int]:
-        server = Server(keep_alive)
-        async with server as base:
-            transport = HostConnections()
-            bodies = [await fetch(transport, f"{base}/{n}", method="HEAD") for n in range(3)]
-            bodies.append(await fetch(transport, f"{base}/last"))
-            await transport.aclose()
-        return bodies, server.connections
-
-    assert run_async(run) == ([b"", b"", b"", b"hello"], 1)
+    assert fetch_in_turn(Server(keep_alive), ["HEAD"] * 3 + ["GET"]) == ([b"", b"", b"", b"hello"], 1)
 
 
 def test_a_connection_the_server_says_it_closes_is_not_reused() -> None:
@@ -130,15 +123,7 @@ def test_a_connection_the_server_says_it_closes_is_not_reused() -> None:
         writer.write(response(b"bye", close=True))
         await writer.drain()
 
-    async def run() -> tuple[list[bytes], int]:
-        server = Server(one_each)
-        async with server as base:
-            transport = HostConnections()
-            bodies = [await fetch(transport, f"{base}/{n}") for n in range(2)]
-            await transport.aclose()
-        return bodies, server.connections
-
-    assert run_async(run) == ([b"bye", b"bye"], 2)
+    assert fetch_in_turn(Server(one_each), ["GET"] * 2) == ([b"bye", b"bye"], 2)
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
@@ -182,15 +167,7 @@ def test_a_kept_connection_dropped_as_the_request_arrives_is_retried_once_on_a_n
         await read_request(reader)  # the kept connection's next request: hung up on, unanswered
         writer.transport.abort()
 
-    async def run() -> tuple[list[bytes], int]:
-        server = Server(drop_the_second_request)
-        async with server as base:
-            transport = HostConnections()
-            bodies = [await fetch(transport, f"{base}/a"), await fetch(transport, f"{base}/b")]
-            await transport.aclose()
-        return bodies, server.connections
-
-    assert run_async(run) == ([b"first", b"first"], 2)
+    assert fetch_in_turn(Server(drop_the_second_request), ["GET"] * 2) == ([b"first", b"first"], 2)
 
 
 def test_a_new_connection_hung_up_on_is_an_error_not_retried() -> None:
@@ -223,19 +200,12 @@ def test_chunked_and_gzip_bodies_are_decoded() -> None:
                          b"transfer-encoding: chunked\r\n\r\n" + body)
             await writer.drain()
 
-    async def run() -> tuple[list[bytes], int]:
-        server = Server(chunked_gzip)
-        async with server as base:
-            transport = HostConnections()
-            bodies = [await fetch(transport, f"{base}/{n}") for n in range(2)]
-            await transport.aclose()
-        return bodies, server.connections
-
-    assert run_async(run) == ([text, text], 1)
+    assert fetch_in_turn(Server(chunked_gzip), ["GET"] * 2) == ([text, text], 1)
 
 
 def test_an_answer_with_long_headers_is_read() -> None:
-    policy = "default-src 'self' " + " ".join(f"https://cdn{n}.example.org" for n in range(3000))  # ~80 KB: more than one read
+    # ~80 KB: more than one read
+    policy = "default-src 'self' " + " ".join(f"https://cdn{n}.example.org" for n in range(3000))
 
     async def long_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
