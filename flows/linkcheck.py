@@ -174,8 +174,6 @@ class _Host:
     #: set once the host answered 429: from then on, one request at a time
     throttled: bool = False
     serial: asyncio.Lock = field(default_factory=asyncio.Lock)
-    #: the host's keep-alive connections (flows.http11), closed with the checker
-    transport: httpx.AsyncBaseTransport | None = None
     probe: asyncio.Task[_Answer | None] | None = None
     addresses: asyncio.Task[list[str]] | None = None
     waits: list[float] = field(default_factory=list)
@@ -215,9 +213,6 @@ class LinkChecker:
             for task in (host.probe, host.addresses):
                 if task is not None:
                     task.cancel()
-        for host in self._hosts.values():
-            if host.transport is not None:
-                await host.transport.aclose()
         if self._transport is not None:
             await self._transport.aclose()
 
@@ -424,7 +419,7 @@ class LinkChecker:
         while True:
             try:
                 async with self._slot(host, urgent):
-                    answer = await self._send(host, method, url)
+                    answer = await self._send(method, url)
             except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException,
                     TimeoutError) as exc:
                 if attempt >= self.policy.retries or classify_exception(exc)[0] in ("tls", "dns"):
@@ -457,14 +452,12 @@ class LinkChecker:
         base = self.policy.backoff_s * 2 ** (attempt - 1)
         return base * (0.75 + random.random() / 2)
 
-    def _transport_for(self, host: _Host) -> httpx.AsyncBaseTransport:
-        """The host's own keep-alive connections (an httpx transport; no client layers: no cookie jar,
-        no automatic redirects, nothing kept between links)."""
-        if self._transport is not None:
-            return self._transport
-        if host.transport is None:
-            host.transport = HostConnections(self._tls_context(), max_idle=self.policy.per_host)
-        return host.transport
+    def _connections(self) -> httpx.AsyncBaseTransport:
+        """Keep-alive connections to every host, kept per host (an httpx transport; no client
+        layers: no cookie jar, no automatic redirects, nothing kept between links)."""
+        if self._transport is None:
+            self._transport = HostConnections(self._tls_context(), max_idle=self.policy.per_host)
+        return self._transport
 
     def _tls_context(self) -> ssl.SSLContext:
         """One TLS context for every host (building one loads the CA bundle: ~15 ms)."""
@@ -474,14 +467,14 @@ class LinkChecker:
             self._verify = httpx.create_ssl_context(verify=False)
         return self._verify
 
-    async def _send(self, host: _Host, method: str, url: str) -> _Answer:
+    async def _send(self, method: str, url: str) -> _Answer:
         self.requests += 1
         timeout = self.policy.timeout_s
         request = httpx.Request(method, url, headers=self._headers,
                                 extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
                                                         "pool": None}})
         async with asyncio.timeout(timeout):
-            response = await self._transport_for(host).handle_async_request(request)
+            response = await self._connections().handle_async_request(request)
             try:
                 body = None
                 if method == "GET":
