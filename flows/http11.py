@@ -11,6 +11,11 @@ checker's CPU. This transport speaks HTTP/1.1 with h11 (the parser httpcore uses
 asyncio streams of :mod:`flows.netstream` and keeps idle connections in a list (checking
 2,000 links: docs/performance.md, "Link checking").
 
+Each request may carry a :class:`Route` (the request extension ``"route"``): the addresses
+to connect to, so that the connection goes to the address the caller checked and not to
+whatever a second DNS answer says, or an HTTP proxy to go through (``CONNECT`` for https,
+the absolute URL for http; :mod:`flows.proxy`).
+
 A connection kept idle that the server closed meanwhile is noticed before it is used
 (the stream knows the server hung up); one closed at the very moment a request goes out
 is retried once on a new connection, as browsers do (the checker only sends GET and
@@ -26,12 +31,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import h11
 import httpcore
 import httpx
 
 from flows.netstream import AsyncioBackend
+from flows.proxy import Proxy
 
 #: read this much from the socket at a time
 _READ_SIZE = 64 * 1024
@@ -41,6 +48,29 @@ _MAX_HEAD = 100 * 1024
 
 #: scheme, host, port
 Origin = tuple[bytes, bytes, int]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a request reaches its origin (the request extension ``"route"``)."""
+
+    #: connect to these addresses, in turn, instead of resolving the host name again
+    addresses: tuple[str, ...] = ()
+    #: through this HTTP proxy (which resolves the host name itself)
+    proxy: Proxy | None = None
+
+
+DIRECT = Route()
+#: idle connections are kept per origin and route
+_Key = tuple[Origin, Proxy | None]
+
+
+class ProxyRefused(httpx.ProxyError):
+    """The proxy answered ``CONNECT`` with something other than 2xx."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 _ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
     httpcore.ConnectTimeout: httpx.ConnectTimeout,
@@ -74,9 +104,9 @@ def origin_of(url: httpx.URL) -> Origin:
 class _Connection:
     """One TCP (or TLS) connection and its HTTP/1.1 state."""
 
-    def __init__(self, stream: httpcore.AsyncNetworkStream, origin: Origin) -> None:
+    def __init__(self, stream: httpcore.AsyncNetworkStream, key: _Key) -> None:
         self.stream = stream
-        self.origin = origin
+        self.key = key
         self.state = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
         self.reused = False
 
@@ -86,8 +116,14 @@ class _Connection:
                 and not self.stream.get_extra_info("is_readable"))
 
     async def send(self, request: httpx.Request, timeout: float | None) -> None:
-        data = self.state.send(h11.Request(method=request.method.encode("ascii"), target=request.url.raw_path,
-                                           headers=request.headers.raw)) or b""
+        target, headers = request.url.raw_path, request.headers.raw
+        proxy = self.key[1]
+        if proxy is not None and request.url.raw_scheme == b"http":  # a plain-HTTP proxy is asked for the whole URL
+            target = request.url.raw_scheme + b"://" + request.url.netloc + target
+            if proxy.authorization:
+                headers = [*headers, (b"Proxy-Authorization", proxy.authorization)]
+        data = self.state.send(h11.Request(method=request.method.encode("ascii"), target=target,
+                                           headers=headers)) or b""
         async for chunk in request.stream:  # type: ignore[union-attr]  # empty for GET and HEAD
             data += self.state.send(h11.Data(data=chunk)) or b""
         data += self.state.send(h11.EndOfMessage()) or b""
@@ -110,6 +146,24 @@ class _Connection:
                 return event
             if not isinstance(event, h11.InformationalResponse):  # a 100 Continue is skipped
                 raise httpx.RemoteProtocolError(f"the server sent {type(event).__name__} instead of an answer")
+
+    async def tunnel(self, authority: bytes, timeout: float | None) -> None:
+        """Ask the proxy this connection goes to for a tunnel to ``host:port``."""
+        proxy = self.key[1]
+        assert proxy is not None
+        headers = [(b"Host", authority)]
+        if proxy.authorization:
+            headers.append((b"Proxy-Authorization", proxy.authorization))
+        data = self.state.send(h11.Request(method=b"CONNECT", target=authority, headers=headers)) or b""
+        data += self.state.send(h11.EndOfMessage()) or b""
+        await self.stream.write(data, timeout)
+        head = await self.response_head(timeout)
+        if not 200 <= head.status_code < 300:
+            reason = head.reason.decode("latin-1", "replace") or httpx.codes.get_reason_phrase(head.status_code)
+            raise ProxyRefused(f"the proxy {proxy} answered {head.status_code} {reason} to CONNECT "
+                               f"{authority.decode('ascii', 'replace')}", head.status_code)
+        if self.state.trailing_data[0]:
+            raise httpx.RemoteProtocolError(f"the proxy {proxy} sent data before the tunnel was used")
 
     def finish(self) -> bool:
         """Take the rest of the answer from what already arrived (a HEAD answer, an empty or
@@ -164,13 +218,14 @@ class HostConnections(httpx.AsyncBaseTransport):
         self._ssl_context.set_alpn_protocols(["http/1.1"])  # said, for servers that expect ALPN
         self._max_idle = max_idle
         self._backend = AsyncioBackend()
-        self._idle: dict[Origin, list[_Connection]] = {}
+        self._idle: dict[_Key, list[_Connection]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
+        route: Route = request.extensions.get("route", DIRECT)
         connect_timeout, read_timeout = timeouts.get("connect"), timeouts.get("read")
         with _httpx_errors():
-            connection = await self._connect(request.url, connect_timeout)
+            connection = await self._connect(request.url, route, connect_timeout)
             try:
                 try:
                     await connection.send(request, timeouts.get("write"))
@@ -179,7 +234,7 @@ class HostConnections(httpx.AsyncBaseTransport):
                     if not connection.reused:
                         raise
                     await connection.stream.aclose()
-                    connection = await self._connect(request.url, connect_timeout, fresh=True)
+                    connection = await self._connect(request.url, route, connect_timeout, fresh=True)
                     await connection.send(request, timeouts.get("write"))
                     head = await connection.response_head(read_timeout)
             except BaseException:
@@ -189,10 +244,11 @@ class HostConnections(httpx.AsyncBaseTransport):
             head.status_code, headers=head.headers.raw_items(), stream=_Body(self, connection, read_timeout),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": bytes(head.reason)})
 
-    async def _connect(self, url: httpx.URL, timeout: float | None, fresh: bool = False) -> _Connection:
-        """A kept connection to the URL's origin that is still good, else a new one."""
+    async def _connect(self, url: httpx.URL, route: Route, timeout: float | None, fresh: bool = False) -> _Connection:
+        """A kept connection to the URL's origin (by the same route) that is still good, else a new one."""
         origin = origin_of(url)
-        idle = self._idle.get(origin)
+        key = (origin, route.proxy)
+        idle = self._idle.get(key)
         while idle and not fresh:
             connection = idle.pop()
             if connection.reusable():
@@ -201,14 +257,41 @@ class HostConnections(httpx.AsyncBaseTransport):
             await connection.stream.aclose()
         scheme, raw_host, port = origin
         host = raw_host.decode("ascii")
-        stream = await self._backend.connect_tcp(host, port, timeout=timeout)
+        if route.proxy is None:
+            stream = await self._open(route.addresses or (host,), port, timeout)
+        else:
+            stream = await self._open_proxy(route.proxy, timeout)
+        connection = _Connection(stream, key)
         if scheme == b"https":
-            stream = await stream.start_tls(self._ssl_context, server_hostname=host, timeout=timeout)
-        return _Connection(stream, origin)
+            try:
+                if route.proxy is not None:
+                    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                    await connection.tunnel(authority.encode("ascii"), timeout)
+                    connection = _Connection(stream, key)  # the tunnel's HTTP state is done with
+                connection.stream = await stream.start_tls(self._ssl_context, server_hostname=host, timeout=timeout)
+            except BaseException:
+                await stream.aclose()
+                raise
+        return connection
+
+    async def _open(self, addresses: tuple[str, ...], port: int, timeout: float | None) -> httpcore.AsyncNetworkStream:
+        """A TCP connection to the first of the addresses that accepts one."""
+        for address in addresses[:-1]:
+            try:
+                return await self._backend.connect_tcp(address, port, timeout=timeout)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout):
+                continue
+        return await self._backend.connect_tcp(addresses[-1], port, timeout=timeout)
+
+    async def _open_proxy(self, proxy: Proxy, timeout: float | None) -> httpcore.AsyncNetworkStream:
+        try:
+            return await self._backend.connect_tcp(proxy.host, proxy.port, timeout=timeout)
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+            raise httpx.ProxyError(f"the proxy {proxy} cannot be reached: {exc}") from exc
 
     async def release(self, connection: _Connection) -> None:
         """Keep a connection whose answer was read to its end; close any other."""
-        idle = self._idle.setdefault(connection.origin, [])
+        idle = self._idle.setdefault(connection.key, [])
         if connection.finish() and len(idle) < self._max_idle:
             idle.append(connection)
         else:

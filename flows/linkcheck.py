@@ -7,8 +7,12 @@ link is asked with HEAD first and with GET when HEAD was refused (405, 501, …)
 or the page is HTML and needs reading (soft-404 and ``#fragment`` checks). Redirects are
 followed by hand so the whole chain is recorded and loops end. Every host and every
 redirect hop is resolved first and refused when it lands in a private or loopback
-range that settings do not allow. The same URL asked for many times in one batch is
-fetched once.
+range that settings do not allow, and the connection then goes to the very address that was
+checked (a second DNS answer cannot send it elsewhere). Through an HTTP proxy
+(:mod:`flows.proxy`), a name the local DNS cannot resolve is left to the proxy; a link the
+proxy cannot be asked about (the proxy is down, or refuses it by its own rules) is
+``skipped`` with the class ``proxy``: it says nothing about the link. The same URL asked
+for many times in one batch is fetched once.
 
 It knows nothing about storage: callers pass results they already trust (a cache) and
 store what comes back.
@@ -34,7 +38,7 @@ import certifi
 import httpx
 
 from flows.gate import PriorityGate
-from flows.http11 import HostConnections
+from flows.http11 import HostConnections, ProxyRefused, Route
 from flows.linkfacts import (
     REDIRECT_STATUSES,
     TRANSIENT_STATUSES,
@@ -50,16 +54,21 @@ from flows.linkfacts import (
     split_fragment,
     tel_problem,
 )
+from flows.proxy import Proxy, bypasses
 
 LinkStatus = Literal["ok", "broken", "skipped"]
 #: why a link is broken or was skipped (a contract: JSON output, reports, findings)
 ErrorClass = Literal[
     "dns", "connect", "tls", "timeout", "too_many_redirects", "redirect_loop", "http_status",
-    "soft_404", "fragment_missing", "invalid", "private_address", "unsupported_scheme",
+    "soft_404", "fragment_missing", "invalid", "private_address", "unsupported_scheme", "proxy",
 ]
 ERROR_CLASSES: tuple[str, ...] = ErrorClass.__args__  # type: ignore[attr-defined]
 #: error classes that say more about the path to the server than about the link
 DOUBTFUL_CLASSES = frozenset({"timeout", "fragment_missing"})
+#: error classes that say nothing about the link: it could not be checked this time
+UNCHECKED_CLASSES = frozenset({"proxy"})
+#: a proxy's answers to CONNECT that mean it could not reach the link's host
+_PROXY_GATEWAY_STATUSES = frozenset({502, 503, 504})
 #: bodies up to this size are read even when not needed, to keep the connection alive
 _DRAIN_LIMIT = 64 * 1024
 
@@ -82,9 +91,21 @@ class LinkPolicy:
     allow_private: tuple[str, ...] = ()
     head_unreliable_hosts: tuple[str, ...] = ()
     user_agent: str = "civicwatch-linkcheck"
+    #: the HTTP proxy for http and for https links (None: connect directly)
+    http_proxy: Proxy | None = None
+    https_proxy: Proxy | None = None
+    #: hosts reached directly although a proxy is set (:func:`flows.proxy.bypasses`)
+    no_proxy: tuple[str, ...] = ()
 
     def private_allowed(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         return any(address in ipaddress.ip_network(net, strict=False) for net in self.allow_private)
+
+    def proxy_for(self, scheme: str, host: str, port: int) -> Proxy | None:
+        """The proxy a link to this host goes through, or None; pure."""
+        proxy = self.https_proxy if scheme == "https" else self.http_proxy
+        if proxy is None or bypasses(host, port, self.no_proxy):
+            return None
+        return proxy
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,8 @@ class _Host:
     serial: asyncio.Lock = field(default_factory=asyncio.Lock)
     probe: asyncio.Task[_Answer | None] | None = None
     addresses: asyncio.Task[list[str]] | None = None
+    #: how requests reach the host (set once its addresses passed the guard)
+    route: Route = field(default_factory=Route)
     waits: list[float] = field(default_factory=list)
 
 
@@ -304,9 +327,12 @@ class LinkChecker:
             return done(stop.status, stop.error, stop.message)
         except httpx.HTTPError as exc:
             error, message = classify_exception(exc)
-            return done("broken", error, message)
+            return done("skipped" if error in UNCHECKED_CLASSES else "broken", error, message)
         except TimeoutError:
             return done("broken", "timeout", f"no answer within {self.policy.timeout_s:g} s")
+        if answer.status == 407 and host.route.proxy is not None:
+            return done("skipped", "proxy", f"the proxy {host.route.proxy} asks for credentials (HTTP 407); "
+                                            f"give them in [links] proxy as http://user:password@host:port")
         if answer.status >= 400 or answer.status in REDIRECT_STATUSES:
             reason = httpx.codes.get_reason_phrase(answer.status) or "error"
             return done("broken", "http_status", f"HTTP {answer.status} {reason}".strip())
@@ -366,19 +392,23 @@ class LinkChecker:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _Stop("invalid", f"not a web address: {url}")
         key = parts.netloc.lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        proxy = self.policy.proxy_for(parts.scheme, parts.hostname, port)
         host = self._hosts.get(key)
         if host is None:
             host = self._hosts[key] = _Host(PriorityGate(self.policy.per_host))
-            host.addresses = asyncio.create_task(self._resolve(parts.hostname, parts.port or
-                                                               (443 if parts.scheme == "https" else 80)))
+            host.addresses = asyncio.create_task(self._resolve(parts.hostname, port))
         assert host.addresses is not None
         try:
             addresses = await asyncio.shield(host.addresses)
-        except socket.gaierror as exc:
+        except (socket.gaierror, TimeoutError) as exc:
+            if proxy is not None:  # behind a proxy, the local DNS may know only the local network
+                host.route = Route(proxy=proxy)
+                return host
+            if isinstance(exc, TimeoutError):
+                raise _Stop("dns", f"the name {parts.hostname!r} did not resolve within "
+                                   f"{self.policy.timeout_s:g} s") from None
             raise _Stop("dns", f"the name {parts.hostname!r} does not resolve: {exc.strerror or exc}") from None
-        except TimeoutError:
-            raise _Stop("dns", f"the name {parts.hostname!r} did not resolve within "
-                               f"{self.policy.timeout_s:g} s") from None
         for text in addresses:
             address = ipaddress.ip_address(text.split("%", 1)[0])
             if not address.is_global and not self.policy.private_allowed(address):
@@ -387,6 +417,8 @@ class LinkChecker:
                 raise _Stop("private_address",
                             f"{where} a private or loopback address; civicwatch does not fetch those unless "
                             f"[links] allow_private includes it", status="skipped")
+        # connect to the addresses just checked, not to what the name resolves to next time
+        host.route = Route(proxy=proxy) if proxy is not None else Route(addresses=tuple(addresses))
         return host
 
     async def _resolve(self, hostname: str, port: int) -> list[str]:
@@ -398,7 +430,7 @@ class LinkChecker:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self.policy.timeout_s):
             infos = await loop.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
-        return sorted({str(info[4][0]) for info in infos})
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))  # in the resolver's order
 
     @asynccontextmanager
     async def _slot(self, host: _Host, urgent: bool) -> AsyncIterator[None]:
@@ -419,10 +451,11 @@ class LinkChecker:
         while True:
             try:
                 async with self._slot(host, urgent):
-                    answer = await self._send(method, url)
-            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException,
-                    TimeoutError) as exc:
-                if attempt >= self.policy.retries or classify_exception(exc)[0] in ("tls", "dns"):
+                    answer = await self._send(method, url, host.route)
+            except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError,
+                    httpx.ProxyError, httpx.TimeoutException, TimeoutError) as exc:
+                if attempt >= self.policy.retries or classify_exception(exc)[0] in ("tls", "dns") or (
+                        isinstance(exc, ProxyRefused) and exc.status_code not in _PROXY_GATEWAY_STATUSES):
                     raise
                 attempt += 1
                 await asyncio.sleep(self._backoff(attempt))
@@ -467,12 +500,12 @@ class LinkChecker:
             self._verify = httpx.create_ssl_context(verify=False)
         return self._verify
 
-    async def _send(self, method: str, url: str) -> _Answer:
+    async def _send(self, method: str, url: str, route: Route) -> _Answer:
         self.requests += 1
         timeout = self.policy.timeout_s
         request = httpx.Request(method, url, headers=self._headers,
                                 extensions={"timeout": {"connect": timeout, "read": timeout, "write": timeout,
-                                                        "pool": None}})
+                                                        "pool": None}, "route": route})
         async with asyncio.timeout(timeout):
             response = await self._connections().handle_async_request(request)
             try:
@@ -506,6 +539,12 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
 
 def classify_exception(exc: BaseException) -> tuple[ErrorClass, str]:
     """The error class and a plain message for a failed request; pure."""
+    if isinstance(exc, ProxyRefused) and exc.status_code in _PROXY_GATEWAY_STATUSES:
+        return "connect", f"could not connect: {exc}"  # the proxy could not reach the link's host
+    if isinstance(exc, ProxyRefused) and exc.status_code == 407:
+        return "proxy", f"{exc}; give the proxy's credentials in [links] proxy as http://user:password@host:port"
+    if isinstance(exc, httpx.ProxyError):  # the proxy is down or refuses: nothing is known of the link
+        return "proxy", str(exc)
     chain: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and cause not in chain:

@@ -11,9 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.http11 import HostConnections
+from flows.http11 import HostConnections, ProxyRefused, Route
 from flows.linkcheck import classify_exception
+from flows.proxy import parse_proxy
 from tests.conftest import run_async
+from tests.proxy import HttpProxy
 from tests.tls import self_signed
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -312,3 +314,43 @@ def test_a_refused_connection_is_a_connect_error_naming_the_cause() -> None:
     error = run_async(run)
     assert isinstance(error.__cause__.__cause__, ConnectionRefusedError)  # type: ignore[union-attr]
     assert classify_exception(error)[0] == "connect"
+
+
+def test_a_route_s_addresses_are_connected_to_and_the_name_kept_for_the_host_header() -> None:
+    heads: list[bytes] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await read_request(reader))
+        writer.write(response(b"pinned", close=True))
+        await writer.drain()
+
+    async def run() -> bytes:
+        async with Server(record) as base:
+            port = base.rsplit(":", 1)[1]
+            transport = HostConnections()
+            ask = request("GET", f"http://city.invalid:{port}/agenda")
+            # the first address refuses; the next one is tried
+            ask.extensions["route"] = Route(addresses=("127.0.0.3", "127.0.0.1"))
+            answer = await transport.handle_async_request(ask)
+            body = await answer.aread()
+            await transport.aclose()
+            return body
+
+    assert run_async(run) == b"pinned"
+    assert heads[0].startswith(b"GET /agenda HTTP/1.1") and b"host: city.invalid:" in heads[0].lower()
+
+
+def test_a_tunnel_the_proxy_refuses_is_a_proxy_error_with_its_status() -> None:
+    async def run() -> ProxyRefused:
+        async with HttpProxy(refuse={"city.invalid": 403}) as proxy_url:
+            transport = HostConnections()
+            ask = request("GET", "https://city.invalid/agenda")
+            ask.extensions["route"] = Route(proxy=parse_proxy(proxy_url))
+            with pytest.raises(ProxyRefused) as refused:
+                await transport.handle_async_request(ask)
+            await transport.aclose()
+            return refused.value
+
+    refused = run_async(run)
+    assert refused.status_code == 403 and "CONNECT city.invalid:443" in str(refused)
+    assert classify_exception(refused)[0] == "proxy"

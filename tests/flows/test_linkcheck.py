@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from flows.linkcheck import LinkChecker, LinkPolicy, LinkResult, classify_exception
+from flows.proxy import parse_proxy
 from sandbox.linkfarm import EXPECTED, LinkFarm
 from sandbox.server import ThreadedServer
 from tests.conftest import run_async
+from tests.proxy import HttpProxy
 from tests.tls import self_signed
 
 LOOPBACK = ("127.0.0.0/8",)
@@ -246,3 +249,117 @@ def test_the_soft_404_probe_goes_before_the_hosts_links_not_yet_started() -> Non
     # slot (/slow/0), before the five links still waiting (without priority it came last)
     assert asked[:2] == ["/ok/first", "/slow/0"] and probe == 2
     assert all(results[u].status == "ok" for u in urls)
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name that resolves to an allowed address, then (asked again) to one that is not."""
+    allowed, elsewhere = LinkFarm(), LinkFarm()
+    with ThreadedServer(allowed, host="127.0.0.2") as first, ThreadedServer(elsewhere, host="127.0.0.3",
+                                                                            port=first.port):
+        answers = iter(["127.0.0.2"] + ["127.0.0.3"] * 10)
+        real = socket.getaddrinfo
+
+        def rebinding(host: object, port: object, *args: object, **kwargs: object) -> object:
+            if host == "rebind.invalid":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), int(str(port))))]
+            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        url = f"http://rebind.invalid:{first.port}/ok/1"
+        results, _ = check_all([url], policy(allow_private=("127.0.0.2/32",)))
+    assert results[url].ok
+    assert allowed.count("/ok/1") == 1 and not elsewhere.hits, "nothing went to the second answer"
+
+
+# -- through an HTTP proxy -------------------------------------------------------------
+
+
+def through(proxy_url: str, **overrides: object) -> LinkPolicy:
+    proxy = parse_proxy(proxy_url)
+    return policy(http_proxy=proxy, https_proxy=proxy, **overrides)
+
+
+def check_via(proxy: HttpProxy, urls: list[str], make_policy: Callable[[str], LinkPolicy],
+              verify: ssl.SSLContext | bool = True) -> dict[str, LinkResult]:
+    async def run() -> dict[str, LinkResult]:
+        async with proxy as proxy_url, LinkChecker(make_policy(proxy_url), verify=verify) as checker:
+            return await checker.check_all(urls)
+
+    return run_async(run)
+
+
+def test_http_links_are_asked_through_the_proxy_by_their_whole_url(farm: tuple[LinkFarm, str]) -> None:
+    links, base = farm
+    proxy = HttpProxy()
+    urls = [f"{base}/ok/201", f"{base}/missing/201"]
+    results = check_via(proxy, urls, through)
+    assert [results[u].error_class for u in urls] == [None, "http_status"]
+    assert ("GET", f"{base}/ok/201") in proxy.asked and links.count("/ok/201") == 1
+
+
+def test_https_links_are_tunnelled_and_their_certificates_still_checked(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
+        urls = [f"{server.base_url}/ok/1", f"{server.base_url}/soft404/1"]
+        trusted = check_via(HttpProxy(), urls, through, verify=ssl.create_default_context(cafile=str(cert)))
+        proxy = HttpProxy()
+        untrusted = check_via(proxy, urls[:1], through)
+    assert [trusted[u].error_class for u in urls] == [None, "soft_404"]
+    assert untrusted[urls[0]].error_class == "tls", "the tunnel does not hide the site's certificate"
+    assert proxy.asked[0] == ("CONNECT", f"127.0.0.1:{server.port}")
+
+
+def test_a_name_only_the_proxy_can_resolve_is_left_to_the_proxy(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    url = base.replace("127.0.0.1", "farm.invalid") + "/ok/202"
+    results = check_via(HttpProxy(names={"farm.invalid": "127.0.0.1"}), [url], through)
+    assert results[url].ok
+    direct, _ = check_all([url], policy())
+    assert direct[url].error_class == "dns"
+
+
+def test_the_private_address_guard_holds_through_the_proxy(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    proxy = HttpProxy()
+    results = check_via(proxy, [f"{base}/ok/203"], lambda url: through(url, allow_private=()))
+    assert results[f"{base}/ok/203"].error_class == "private_address" and not proxy.asked
+
+
+def test_no_proxy_hosts_are_reached_directly(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    proxy = HttpProxy()
+    results = check_via(proxy, [f"{base}/ok/204"], lambda url: through(url, no_proxy=("127.0.0.0/8",)))
+    assert results[f"{base}/ok/204"].ok and not proxy.asked
+
+
+def test_a_proxy_that_is_down_leaves_links_unchecked_not_broken() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    url = "https://www.springfield.example/agenda"
+    results, _ = check_all([url], through(dead))
+    assert results[url].status == "skipped" and results[url].error_class == "proxy"
+    assert f"the proxy {dead} cannot be reached" in results[url].message
+
+
+def test_what_the_proxy_refuses_is_unchecked_and_what_it_cannot_reach_is_broken(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    port = base.rsplit(":", 1)[1]
+    forbidden, gone = f"https://forbidden.invalid:{port}/x", f"https://gone.invalid:{port}/x"
+    results = check_via(HttpProxy(refuse={"forbidden.invalid": 403, "gone.invalid": 502}), [forbidden, gone],
+                        through)
+    assert (results[forbidden].status, results[forbidden].error_class) == ("skipped", "proxy")
+    assert "403" in results[forbidden].message
+    assert (results[gone].status, results[gone].error_class) == ("broken", "connect")
+
+
+def test_proxy_credentials_are_sent_and_their_absence_is_named(farm: tuple[LinkFarm, str]) -> None:
+    _, base = farm
+    wanted = b"Basic " + base64.b64encode(b"linkcheck:s3cret pass")
+    without = check_via(HttpProxy(require=wanted), [f"{base}/ok/205"], through)
+    assert without[f"{base}/ok/205"].error_class == "proxy" and "credentials" in without[f"{base}/ok/205"].message
+    proxy = HttpProxy(require=wanted)
+    with_them = check_via(proxy, [f"{base}/ok/206"],
+                          lambda url: through(url.replace("://", "://linkcheck:s3cret%20pass@")))
+    assert with_them[f"{base}/ok/206"].ok and proxy.authorizations[-1] == wanted
+    assert "s3cret" not in without[f"{base}/ok/205"].message
