@@ -3,7 +3,9 @@
 On many city networks the web is reachable only through the city's HTTP proxy. The link
 checker then asks the proxy: ``CONNECT host:443`` for an ``https`` link (TLS still runs end
 to end, so the site's certificate is checked as usual) and the absolute URL for an
-``http`` link. Hosts listed in ``no_proxy`` are reached directly.
+``http`` link. Hosts listed in ``no_proxy`` are reached directly, and so is loopback
+(``localhost``, 127.0.0.0/8, ``::1``) always, as Chromium does: a proxy would take
+"localhost" for itself.
 """
 
 from __future__ import annotations
@@ -63,13 +65,15 @@ def bypasses(host: str, port: int, no_proxy: Iterable[str]) -> bool:
 
     The rules as curl and Python read ``no_proxy``: ``*`` (everything), a domain (itself and
     its subdomains; a leading dot is the same), ``host:port``, an IP address, or (as curl
-    does) an address range such as ``10.0.0.0/8``.
+    does) an address range such as ``10.0.0.0/8``. Loopback is always direct.
     """
     host = host.strip("[]").lower().rstrip(".")
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
+    if host == "localhost" or host.endswith(".localhost") or (address is not None and address.is_loopback):
+        return True
     for rule in no_proxy:
         rule = rule.strip().lower()
         if not rule:

@@ -272,6 +272,8 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch: pytest
 
 
 # -- through an HTTP proxy -------------------------------------------------------------
+# Loopback never goes through a proxy, so the farm is asked for by a name only the proxy
+# resolves (to 127.0.0.1), as a city proxy resolves names its clients' DNS does not know.
 
 
 def through(proxy_url: str, **overrides: object) -> LinkPolicy:
@@ -279,7 +281,7 @@ def through(proxy_url: str, **overrides: object) -> LinkPolicy:
     return policy(http_proxy=proxy, https_proxy=proxy, **overrides)
 
 
-def check_via(proxy: HttpProxy, urls: list[str], make_policy: Callable[[str], LinkPolicy],
+def check_via(proxy: HttpProxy, urls: list[str], make_policy: Callable[[str], LinkPolicy] = through,
               verify: ssl.SSLContext | bool = True) -> dict[str, LinkResult]:
     async def run() -> dict[str, LinkResult]:
         async with proxy as proxy_url, LinkChecker(make_policy(proxy_url), verify=verify) as checker:
@@ -288,66 +290,65 @@ def check_via(proxy: HttpProxy, urls: list[str], make_policy: Callable[[str], Li
     return run_async(run)
 
 
+def farm_proxy(**options: object) -> HttpProxy:
+    return HttpProxy(names={"farm.invalid": "127.0.0.1"}, **options)  # type: ignore[arg-type]
+
+
+def by_name(base: str) -> str:
+    return base.replace("127.0.0.1", "farm.invalid")
+
+
 def test_http_links_are_asked_through_the_proxy_by_their_whole_url(farm: tuple[LinkFarm, str]) -> None:
     links, base = farm
-    proxy = HttpProxy()
-    urls = [f"{base}/ok/201", f"{base}/missing/201"]
-    results = check_via(proxy, urls, through)
+    proxy = farm_proxy()
+    urls = [f"{by_name(base)}/ok/201", f"{by_name(base)}/missing/201"]
+    results = check_via(proxy, urls)
     assert [results[u].error_class for u in urls] == [None, "http_status"]
-    assert ("GET", f"{base}/ok/201") in proxy.asked and links.count("/ok/201") == 1
+    assert ("GET", urls[0]) in proxy.asked and links.count("/ok/201") == 1
+    direct, _ = check_all(urls[:1], policy())
+    assert direct[urls[0]].error_class == "dns", "only the proxy knows the name"
 
 
 def test_https_links_are_tunnelled_and_their_certificates_still_checked(tmp_path: Path) -> None:
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, names=("farm.invalid",))
     with ThreadedServer(LinkFarm(), ssl_certfile=str(cert), ssl_keyfile=str(key)) as server:
-        urls = [f"{server.base_url}/ok/1", f"{server.base_url}/soft404/1"]
-        trusted = check_via(HttpProxy(), urls, through, verify=ssl.create_default_context(cafile=str(cert)))
-        proxy = HttpProxy()
-        untrusted = check_via(proxy, urls[:1], through)
+        urls = [f"{by_name(server.base_url)}/ok/1", f"{by_name(server.base_url)}/soft404/1"]
+        trusted = check_via(farm_proxy(), urls, verify=ssl.create_default_context(cafile=str(cert)))
+        proxy = farm_proxy()
+        untrusted = check_via(proxy, urls[:1])
     assert [trusted[u].error_class for u in urls] == [None, "soft_404"]
     assert untrusted[urls[0]].error_class == "tls", "the tunnel does not hide the site's certificate"
-    assert proxy.asked[0] == ("CONNECT", f"127.0.0.1:{server.port}")
+    assert proxy.asked[0] == ("CONNECT", f"farm.invalid:{server.port}")
 
 
-def test_a_name_only_the_proxy_can_resolve_is_left_to_the_proxy(farm: tuple[LinkFarm, str]) -> None:
-    _, base = farm
-    url = base.replace("127.0.0.1", "farm.invalid") + "/ok/202"
-    results = check_via(HttpProxy(names={"farm.invalid": "127.0.0.1"}), [url], through)
-    assert results[url].ok
-    direct, _ = check_all([url], policy())
-    assert direct[url].error_class == "dns"
-
-
-def test_the_private_address_guard_holds_through_the_proxy(farm: tuple[LinkFarm, str]) -> None:
-    _, base = farm
+def test_the_private_address_guard_holds_through_the_proxy() -> None:
     proxy = HttpProxy()
-    results = check_via(proxy, [f"{base}/ok/203"], lambda url: through(url, allow_private=()))
-    assert results[f"{base}/ok/203"].error_class == "private_address" and not proxy.asked
+    url = "http://10.255.255.1/intranet"
+    results = check_via(proxy, [url], lambda proxy_url: through(proxy_url, allow_private=()))
+    assert results[url].error_class == "private_address" and not proxy.asked
 
 
-def test_no_proxy_hosts_are_reached_directly(farm: tuple[LinkFarm, str]) -> None:
+def test_no_proxy_hosts_and_loopback_are_reached_directly(farm: tuple[LinkFarm, str]) -> None:
     _, base = farm
-    proxy = HttpProxy()
-    results = check_via(proxy, [f"{base}/ok/204"], lambda url: through(url, no_proxy=("127.0.0.0/8",)))
-    assert results[f"{base}/ok/204"].ok and not proxy.asked
+    proxy = farm_proxy()
+    urls = [f"{by_name(base)}/ok/204", f"{base}/ok/204"]
+    results = check_via(proxy, urls, lambda proxy_url: through(proxy_url, no_proxy=("farm.invalid",)))
+    assert results[urls[0]].error_class == "dns" and results[urls[1]].ok and not proxy.asked
 
 
 def test_a_proxy_that_is_down_leaves_links_unchecked_not_broken() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    url = "https://www.springfield.example/agenda"
+    url = "https://www.springfield.invalid/agenda"
     results, _ = check_all([url], through(dead))
     assert results[url].status == "skipped" and results[url].error_class == "proxy"
     assert f"the proxy {dead} cannot be reached" in results[url].message
 
 
-def test_what_the_proxy_refuses_is_unchecked_and_what_it_cannot_reach_is_broken(farm: tuple[LinkFarm, str]) -> None:
-    _, base = farm
-    port = base.rsplit(":", 1)[1]
-    forbidden, gone = f"https://forbidden.invalid:{port}/x", f"https://gone.invalid:{port}/x"
-    results = check_via(HttpProxy(refuse={"forbidden.invalid": 403, "gone.invalid": 502}), [forbidden, gone],
-                        through)
+def test_what_the_proxy_refuses_is_unchecked_and_what_it_cannot_reach_is_broken() -> None:
+    forbidden, gone = "https://forbidden.invalid/x", "https://gone.invalid/x"
+    results = check_via(HttpProxy(refuse={"forbidden.invalid": 403, "gone.invalid": 502}), [forbidden, gone])
     assert (results[forbidden].status, results[forbidden].error_class) == ("skipped", "proxy")
     assert "403" in results[forbidden].message
     assert (results[gone].status, results[gone].error_class) == ("broken", "connect")
@@ -356,10 +357,10 @@ def test_what_the_proxy_refuses_is_unchecked_and_what_it_cannot_reach_is_broken(
 def test_proxy_credentials_are_sent_and_their_absence_is_named(farm: tuple[LinkFarm, str]) -> None:
     _, base = farm
     wanted = b"Basic " + base64.b64encode(b"linkcheck:s3cret pass")
-    without = check_via(HttpProxy(require=wanted), [f"{base}/ok/205"], through)
-    assert without[f"{base}/ok/205"].error_class == "proxy" and "credentials" in without[f"{base}/ok/205"].message
-    proxy = HttpProxy(require=wanted)
-    with_them = check_via(proxy, [f"{base}/ok/206"],
-                          lambda url: through(url.replace("://", "://linkcheck:s3cret%20pass@")))
-    assert with_them[f"{base}/ok/206"].ok and proxy.authorizations[-1] == wanted
-    assert "s3cret" not in without[f"{base}/ok/205"].message
+    urls = [f"{by_name(base)}/ok/205", f"{by_name(base)}/ok/206", "https://secure.invalid/x"]
+    without = check_via(farm_proxy(require=wanted), [urls[0], urls[2]])
+    for url in (urls[0], urls[2]):  # asked by URL (HTTP 407), and for a tunnel (CONNECT answered 407)
+        assert without[url].error_class == "proxy" and "credentials" in without[url].message
+    proxy = farm_proxy(require=wanted)
+    with_them = check_via(proxy, urls[1:], lambda url: through(url.replace("://", "://linkcheck:s3cret%20pass@")))
+    assert with_them[urls[1]].ok and proxy.authorizations[-1] == wanted

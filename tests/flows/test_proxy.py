@@ -43,10 +43,16 @@ def test_proxies_the_checker_cannot_use_are_refused_by_name(url: str, says: str)
     ("10.20.30.40", 80, ["10.0.0.0/8"], True),
     ("10.20.30.40", 80, ["10.20.30.40"], True),
     ("192.168.1.1", 80, ["10.0.0.0/8"], False),
-    ("[::1]", 80, ["::1"], True),
+    ("[fd00::1]", 80, ["fd00::1"], True),
+    ("[fd00::1]", 80, ["fd00::/8"], True),
     ("maps.city.gov", 8443, ["maps.city.gov:8443"], True),
     ("maps.city.gov", 443, ["maps.city.gov:8443"], False),
     ("www.springfield.gov", 443, [" ", ""], False),
 ])
 def test_no_proxy_rules_are_read_as_curl_reads_them(host: str, port: int, rules: list[str], direct: bool) -> None:
     assert bypasses(host, port, rules) is direct
+
+
+@pytest.mark.parametrize("host", ["localhost", "api.localhost", "127.0.0.1", "127.9.9.9", "[::1]"])
+def test_loopback_is_always_reached_directly_as_chromium_does(host: str) -> None:
+    assert bypasses(host, 80, [])
