@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session
 
 from agent.settings import LinkSettings
-from flows.linkcheck import Hop, LinkChecker, LinkResult
+from flows.linkcheck import UNCHECKED_CLASSES, Hop, LinkChecker, LinkResult
 from storage import links as link_store
 from storage.clock import utcnow
 from storage.db import Database
@@ -36,6 +36,10 @@ class LinkOutcome:
             "broken": sum(1 for r in values if r.broken),
             "skipped": sum(1 for r in values if r.status == "skipped"),
         }
+
+    def unchecked(self) -> dict[str, LinkResult]:
+        """Links that could not be checked for a reason on this side (the proxy); their last verdict stands."""
+        return {url: r for url, r in self.results.items() if r.error_class in UNCHECKED_CLASSES}
 
 
 def to_row(result: LinkResult) -> LinkCheck:
@@ -100,4 +104,5 @@ def record_outcome(session: Session, account_id: str, run_id: str, outcome: Link
     :meth:`LinkService.check` stored every result first, each with when its link last worked.
     """
     checks = link_store.checks_for(session, outcome.results)
-    return link_store.update_account(session, account_id, run_id, checks, outcome.sources, utcnow())
+    unchecked = set(outcome.unchecked())
+    return link_store.update_account(session, account_id, run_id, checks, outcome.sources, utcnow(), unchecked)

@@ -148,6 +148,9 @@ class Runner:
         counts = outcome.counts()
         log.info("%s: %d link(s) checked with %d request(s), %d failing", account.id, counts["checked"],
                  outcome.requests, counts["broken"])
+        if unchecked := outcome.unchecked():
+            log.warning("%s: %d link(s) could not be checked and keep their last result: %s", account.id,
+                        len(unchecked), next(iter(unchecked.values())).message)
         return outcome
 
     # -- browser side ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,6 +28,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -42,6 +44,7 @@ from agent.errors import ConfigError
 from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.linkcheck import LinkPolicy
+from flows.proxy import Proxy, parse_proxy
 from flows.webscope import WebsiteScope
 from flows.selectors import LoginSteps, SelectorMap
 
@@ -344,6 +347,35 @@ class LinkSettings(_Strict):
     #: hosts whose answers to HEAD are not trusted (always asked with GET)
     head_unreliable_hosts: list[str] = []
     user_agent: str | None = None
+    #: the HTTP proxy for link checks: "http://[user:password@]host:port" (or an env:/file:/cred:
+    #: reference holding one), or "none"; unset: the https_proxy/http_proxy variables Chromium uses
+    proxy: Secret | None = None
+    #: hosts reached directly although a proxy is set; unset: the no_proxy variable
+    no_proxy: list[str] | None = None
+
+    #: the proxies for http and https links, found once when the settings are read
+    _proxies: tuple[Proxy | None, Proxy | None] = PrivateAttr((None, None))
+
+    @model_validator(mode="after")
+    def _find_proxies(self) -> LinkSettings:
+        if self.proxy is not None:
+            value = self.proxy.get_secret_value().strip()
+            proxy = None if value.lower() in ("", "none") else _proxy(value, "[links] proxy")
+            self._proxies = (proxy, proxy)
+        else:
+            self._proxies = (_proxy(_environment("http_proxy"), "the environment variable http_proxy"),
+                             _proxy(_environment("https_proxy"), "the environment variable https_proxy"))
+        return self
+
+    def proxies(self) -> tuple[Proxy | None, Proxy | None]:
+        """The proxy for http links and the one for https links (None: direct)."""
+        return self._proxies
+
+    def bypass(self) -> tuple[str, ...]:
+        """Hosts reached directly although a proxy is set."""
+        if self.no_proxy is not None:
+            return tuple(self.no_proxy)
+        return tuple(h.strip() for h in (_environment("no_proxy") or "").split(",") if h.strip())
 
     def policy(self) -> LinkPolicy:
         """The checker's view of these settings."""
@@ -354,7 +386,29 @@ class LinkSettings(_Strict):
             check_fragments=self.check_fragments, allow_private=tuple(self.allow_private),
             head_unreliable_hosts=tuple(h.lower() for h in self.head_unreliable_hosts),
             user_agent=self.user_agent or f"civicwatch/{agent.__version__} (link check)",
+            http_proxy=self._proxies[0], https_proxy=self._proxies[1], no_proxy=self.bypass(),
         )
+
+
+def _environment(name: str) -> str | None:
+    """A proxy variable, lower case first as curl and Python read them."""
+    return os.environ.get(name) or os.environ.get(name.upper()) or None
+
+
+def _proxy(url: str | None, where: str) -> Proxy | None:
+    """The proxy a URL names (its password remembered for redaction), or a ValueError naming ``where``."""
+    if not url:
+        return None
+    try:
+        proxy = parse_proxy(url)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    password = urlsplit(url if "://" in url else f"http://{url}").password
+    if password:
+        redact.remember(unquote(password))
+    if proxy.authorization:
+        redact.remember(proxy.authorization.decode("ascii").removeprefix("Basic "))
+    return proxy
 
 
 class CredentialSettings(_Strict):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -62,8 +62,13 @@ def update_account(
     checks: Mapping[str, LinkCheck],
     sources: Mapping[str, Sequence[str]],
     now: datetime,
+    unchecked: Collection[str] = (),
 ) -> list[AccountLink]:
-    """Record this run's result for each of the account's links; count failures in a row."""
+    """Record this run's result for each of the account's links; count failures in a row.
+
+    A link in ``unchecked`` could not be checked this run for a reason on this side (the
+    proxy was down): a link seen before keeps its last verdict and its count.
+    """
     existing = {
         row.url_hash: row
         for row in session.exec(select(AccountLink).where(AccountLink.account_id == account_id))
@@ -74,8 +79,13 @@ def update_account(
         if row is None:
             row = AccountLink(account_id=account_id, url_hash=check.url_hash, url=url, status=check.status,
                               first_seen_at=now, last_seen_at=now, last_run_id=run_id, last_checked_at=now)
-        row.consecutive_failures = row.consecutive_failures + 1 if check.status == "broken" else 0
         row.sources = sorted(set(sources.get(url, ())))
+        if url in unchecked and row.id is not None:
+            row.last_seen_at, row.last_run_id = now, run_id
+            session.add(row)
+            updated.append(row)
+            continue
+        row.consecutive_failures = row.consecutive_failures + 1 if check.status == "broken" else 0
         row.status, row.error_class, row.message = check.status, check.error_class, check.message
         row.http_status = check.http_status
         row.last_seen_at, row.last_run_id, row.last_checked_at = now, run_id, check.checked_at

@@ -17,6 +17,9 @@ def config_warnings(settings: Settings) -> list[str]:
                 warnings.append(f"alert route {route.name!r}: channel {ref.source} is disabled: {ref.problem}")
         if not route.channels:
             warnings.append(f"alert route {route.name!r} has no channels")
+    proxy = settings.links.proxy
+    if proxy is not None and not proxy.is_reference and "@" in proxy.get_secret_value():
+        warnings.append("[links] proxy has credentials written in the file; use 'env:NAME', 'file:PATH' or 'cred:NAME'")
     if settings.alerts.routes and not settings.alerts.portal_url:
         warnings.append("[alerts] portal_url is not set: alert messages will not link to the findings")
     for account in settings.accounts:
@@ -45,6 +48,7 @@ def summary(settings: Settings) -> list[str]:
         f"browser: {b.executable_path or 'auto (Playwright Chromium, else /usr/lib/chromium/chromium)'}"
         f"{' (headless)' if b.headless else ''}",
         f"concurrency: {a.concurrency}; time zone: {a.timezone}",
+        f"link checks: {link_route(settings)}",
         f"alert routes: {', '.join(r.name for r in settings.alerts.routes) or 'none'}",
         f"accounts: {len(settings.accounts)}",
     ]
@@ -57,6 +61,23 @@ def summary(settings: Settings) -> list[str]:
         state = "" if acc.enabled else "  (disabled)"
         lines.append(f"  {acc.id:<16} {acc.platform:<9} {str(acc.schedule):<22} {acc.url}{secrets}{state}")
     return lines
+
+
+def link_route(settings: Settings) -> str:
+    """How link checks reach the web: off, direct, or through which proxy; pure."""
+    links = settings.links
+    if not links.enabled:
+        return "off"
+    http, https = links.proxies()
+    if http is None and https is None:
+        return "direct" + (" ([links] proxy = \"none\")" if links.proxy is not None else "")
+    where = "[links] proxy" if links.proxy is not None else "the environment"
+    parts = [f"https links through {https}" if https else "https links direct",
+             f"http links through {http}" if http else "http links direct"]
+    if http == https:
+        parts = [f"through the proxy {https}"]
+    bypass = links.bypass()
+    return f"{', '.join(parts)} (from {where})" + (f"; direct to {', '.join(bypass)}" if bypass else "")
 
 
 @cli.group("config")

@@ -168,3 +168,50 @@ def test_config_path_comes_from_the_environment(tmp_path: Path) -> None:
     result = run_cli("config", "check", env={"CIVICWATCH_CONFIG": str(path), **os.environ})
     assert result.exit_code == 0, result.stderr
     assert str(path.resolve()) in result.stdout
+
+
+def test_link_checks_use_the_proxy_variables_chromium_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("https_proxy", "http://proxy.springfield.gov:3128")
+    monkeypatch.setenv("no_proxy", "localhost, .springfield.gov")
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    policy = load_settings(write(tmp_path, MINIMAL)).links.policy()
+    assert str(policy.https_proxy) == "http://proxy.springfield.gov:3128" and policy.http_proxy is None
+    assert policy.no_proxy == ("localhost", ".springfield.gov")
+    assert policy.proxy_for("https", "www.example.org", 443) == policy.https_proxy
+    assert policy.proxy_for("https", "www.springfield.gov", 443) is None
+
+
+def test_the_links_proxy_setting_overrides_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("https_proxy", "http://proxy.springfield.gov:3128")
+    off = load_settings(write(tmp_path, MINIMAL + '[links]\nproxy = "none"\n')).links.policy()
+    assert off.https_proxy is None and off.http_proxy is None
+    monkeypatch.setenv("CW_TEST_PROXY", "http://linkcheck:pr0xy-canary@10.0.0.8:8080")
+    own = load_settings(write(tmp_path, MINIMAL + '[links]\nproxy = "env:CW_TEST_PROXY"\n')).links.policy()
+    assert str(own.http_proxy) == str(own.https_proxy) == "http://10.0.0.8:8080"
+
+
+def test_a_proxy_the_checker_cannot_use_is_named_with_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("https_proxy", "socks5://proxy.springfield.gov:1080")
+    assert "the environment variable https_proxy: a socks5:// proxy is not supported" in problems(
+        write(tmp_path, MINIMAL))
+    monkeypatch.delenv("https_proxy")
+    assert "[links] proxy: a proxy URL is only http://host:port" in problems(
+        write(tmp_path, MINIMAL + '[links]\nproxy = "http://proxy:3128/pac"\n'))
+
+
+def test_config_check_says_how_links_are_reached_without_the_proxy_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("http_proxy", raising=False)
+    monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    path = write(tmp_path, MINIMAL + '[links]\nproxy = "http://linkcheck:pr0xy-canary@10.0.0.8:8080"\n')
+    result = run_cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "link checks: through the proxy http://10.0.0.8:8080 (from [links] proxy)" in result.stdout
+    assert "[links] proxy has credentials written in the file" in result.stderr
+    assert "pr0xy-canary" not in result.stdout + result.stderr

@@ -30,18 +30,27 @@ def check(status: str, at: datetime, url: str = URL) -> LinkCheck:
                      error_class=None if status == "ok" else "http_status")
 
 
-def runs(db: Database, statuses: list[str]) -> list[int]:
-    counts = []
+def runs(db: Database, statuses: list[str]) -> list[tuple[str, int]]:
+    """Each run's status and failures in a row; "unchecked": the proxy was down that run."""
+    states = []
     for i, status in enumerate(statuses):
         now = T0 + timedelta(hours=i)
+        result = check("skipped" if status == "unchecked" else status, now)
+        unchecked = {URL} if status == "unchecked" else set()
         with db.session() as s:
-            [row] = links.update_account(s, "parks", f"r{i}", {URL: check(status, now)}, {URL: ["post:p1"]}, now)
-            counts.append(row.consecutive_failures)
-    return counts
+            [row] = links.update_account(s, "parks", f"r{i}", {URL: result}, {URL: ["post:p1"]}, now, unchecked)
+            states.append((row.status, row.consecutive_failures))
+    return states
 
 
 def test_failures_are_counted_in_a_row_and_reset_by_a_success(db: Database) -> None:
-    assert runs(db, ["broken", "ok", "broken", "broken", "broken", "ok"]) == [1, 0, 1, 2, 3, 0]
+    counts = [n for _, n in runs(db, ["broken", "ok", "broken", "broken", "broken", "ok"])]
+    assert counts == [1, 0, 1, 2, 3, 0]
+
+
+def test_a_run_that_could_not_check_a_link_keeps_its_last_verdict(db: Database) -> None:
+    assert runs(db, ["broken", "unchecked", "broken", "unchecked", "ok", "unchecked"]) == [
+        ("broken", 1), ("broken", 1), ("broken", 2), ("broken", 2), ("ok", 0), ("ok", 0)]
 
 
 def test_the_cache_reuses_working_links_only_while_fresh(db: Database) -> None:
