@@ -402,7 +402,9 @@ def _proxy(url: str | None, where: str) -> Proxy | None:
     try:
         proxy = parse_proxy(url)
     except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+        fix = "" if where.startswith("[links]") else \
+            '; set [links] proxy to an http:// proxy, or to "none" to check links without one'
+        raise ValueError(f"{where}: {exc}{fix}") from None
     password = urlsplit(url if "://" in url else f"http://{url}").password
     if password:
         redact.remember(unquote(password))
@@ -541,7 +543,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     retention: RetentionSettings = RetentionSettings()
     evidence: EvidenceSettings = EvidenceSettings()
-    links: LinkSettings = LinkSettings()
+    links: LinkSettings = Field(default_factory=LinkSettings)  # reads the proxy variables: not at import
     accounts: list[Account] = []
 
     #: where these settings were read from (None: defaults and environment only)
