@@ -16,6 +16,7 @@ from sqlalchemy import text
 from agent.browser import BrowserHost
 from agent.errors import CivicwatchError
 from agent.services import Services
+from flows.proxy import Proxy
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Heartbeat
@@ -95,10 +96,12 @@ def _storage(services: Services) -> Check:
 
 def _keys(services: Services) -> Check:
     directory = services.settings.agent.data_dir / "keys"
-    loose = [p.name for p in directory.glob("*") if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    # public keys (signing-*.pub) are meant to be read: anyone may verify the manifests
+    secret = sorted(p for p in directory.glob("*") if p.suffix != ".pub")
+    loose = [p.name for p in secret if stat.S_IMODE(p.stat().st_mode) & 0o077]
     if loose:
-        return Check("keys", "fail", f"readable by other users: {', '.join(loose)}", f"chmod 600 {directory}/*")
-    return Check("keys", "ok", f"{directory} readable by this user only")
+        return Check("keys", "fail", f"readable by other users: {', '.join(loose)}", f"chmod 600 {directory}/*.key")
+    return Check("keys", "ok", f"the private keys in {directory} are readable by this user only")
 
 
 def _channels(services: Services) -> Check:
@@ -115,6 +118,33 @@ def _channels(services: Services) -> Check:
                      "fix the channel URL or its secret; then `civicwatch alerts test`")
     return Check("alerts", "ok", f"{len(channels)} channel(s) on {len(routes)} route(s); "
                                  "send a test with `civicwatch alerts test`")
+
+
+def _links(services: Services) -> Check:
+    """Link checks: off, direct, or through a proxy that accepts connections."""
+    links = services.settings.links
+    if not links.enabled:
+        return Check("links", "ok", "link checks are off ([links] enabled = false)")
+    proxies = {p for p in links.proxies() if p is not None}
+    if not proxies:
+        return Check("links", "ok", "link checks connect directly (no proxy)")
+
+    async def reach(proxy: Proxy) -> None:
+        async with asyncio.timeout(10):
+            _, writer = await asyncio.open_connection(proxy.host, proxy.port)
+        writer.close()
+
+    for proxy in sorted(proxies, key=str):
+        try:
+            asyncio.run(reach(proxy))
+        except (OSError, TimeoutError) as exc:
+            reason = "no answer within 10 s" if isinstance(exc, TimeoutError) else (
+                os.strerror(exc.errno) if exc.errno else str(exc))
+            return Check("links", "fail", f"the proxy {proxy} cannot be reached: {reason}",
+                         'check [links] proxy or the https_proxy/http_proxy variables; '
+                         '[links] proxy = "none" connects directly')
+    return Check("links", "ok", f"link checks go through {', '.join(map(str, sorted(proxies, key=str)))}, "
+                                "which accepts connections")
 
 
 def _clock(_: Services) -> Check:
@@ -143,7 +173,8 @@ def _daemon(services: Services) -> Check:
     return Check("daemon", "ok", f"running, pid {beat.pid} on {beat.host}")
 
 
-CHECKS: tuple[Callable[[Services], Check], ...] = (_database, _storage, _keys, _browser, _channels, _clock, _daemon)
+CHECKS: tuple[Callable[[Services], Check], ...] = (
+    _database, _storage, _keys, _browser, _channels, _links, _clock, _daemon)
 
 
 def diagnose(services: Services) -> list[Check]:

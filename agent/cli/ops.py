@@ -18,7 +18,7 @@ _MARK = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 @cli.command("doctor")
 @pass_app
 def doctor(app: AppContext) -> None:
-    """Check the configuration, database, storage, keys, browser, alert channels, clock and daemon."""
+    """Check the configuration, database, storage, keys, browser, alert channels, link proxy, clock and daemon."""
     settings = app.settings()
     click.echo(f"ok    configuration  {settings.source}")
     for warning in config_warnings(settings):
