@@ -58,14 +58,22 @@ def backup(app: AppContext, destination: Path) -> None:
         services.close()
     if destination.exists():
         raise click.UsageError(f"{destination} exists; choose a new file name")
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-    target = sqlite3.connect(destination)
+    if not destination.parent.is_dir():
+        raise click.UsageError(f"{destination.parent} is not a directory; create it first")
     try:
-        with target:
-            source.backup(target)  # SQLite's online backup API: a consistent snapshot
-    finally:
-        source.close()
-        target.close()
-    destination.chmod(0o640)
+        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+        try:
+            target = sqlite3.connect(destination)
+            try:
+                with target:
+                    source.backup(target)  # SQLite's online backup API: a consistent snapshot
+            finally:
+                target.close()
+        finally:
+            source.close()
+        destination.chmod(0o640)
+    except (sqlite3.Error, OSError) as exc:
+        destination.unlink(missing_ok=True)  # no half-written copy that looks like a backup
+        raise click.ClickException(f"the backup to {destination} failed: {exc}; nothing was written") from exc
     click.echo(f"database copied to {destination}; also copy {settings.agent.data_dir / 'blobs'} and "
                f"{settings.agent.data_dir / 'keys'} (see docs/operations.md)")
