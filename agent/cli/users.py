@@ -80,6 +80,25 @@ def disable(app: AppContext, name: str) -> None:
     click.echo(f"user {name} disabled")
 
 
+@users_group.command("enable")
+@click.argument("name")
+@pass_app
+def enable(app: AppContext, name: str) -> None:
+    """Let a disabled user sign in again."""
+    services = open_services(app.settings())
+    try:
+        with services.db.session() as s:
+            user = s.exec(select(User).where(User.name == name)).first()
+            if user is None:
+                raise click.UsageError(f"no user named {name!r}")
+            user.disabled = False
+            s.add(user)
+        audit.append(services.db, "civicwatch users enable (CLI)", "user_enable", name)
+    finally:
+        services.close()
+    click.echo(f"user {name} enabled")
+
+
 @users_group.command("list")
 @pass_app
 def list_users(app: AppContext) -> None:
