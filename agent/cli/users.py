@@ -64,19 +64,7 @@ def password(app: AppContext, name: str, password_file: Path | None) -> None:
 @pass_app
 def disable(app: AppContext, name: str) -> None:
     """Stop a user from signing in and end their sessions."""
-    services = open_services(app.settings())
-    try:
-        with services.db.session() as s:
-            user = s.exec(select(User).where(User.name == name)).first()
-            if user is None:
-                raise click.UsageError(f"no user named {name!r}")
-            user.disabled = True
-            s.add(user)
-            for row in s.exec(select(WebSession).where(WebSession.user_id == user.id)).all():
-                s.delete(row)
-        audit.append(services.db, "civicwatch users disable (CLI)", "user_disable", name)
-    finally:
-        services.close()
+    _set_disabled(app, name, True)
     click.echo(f"user {name} disabled")
 
 
@@ -85,18 +73,27 @@ def disable(app: AppContext, name: str) -> None:
 @pass_app
 def enable(app: AppContext, name: str) -> None:
     """Let a disabled user sign in again."""
+    _set_disabled(app, name, False)
+    click.echo(f"user {name} enabled")
+
+
+def _set_disabled(app: AppContext, name: str, disabled: bool) -> None:
+    """Disable a user (ending their sessions) or enable them again; audited."""
+    action = "disable" if disabled else "enable"
     services = open_services(app.settings())
     try:
         with services.db.session() as s:
             user = s.exec(select(User).where(User.name == name)).first()
             if user is None:
                 raise click.UsageError(f"no user named {name!r}")
-            user.disabled = False
+            user.disabled = disabled
             s.add(user)
-        audit.append(services.db, "civicwatch users enable (CLI)", "user_enable", name)
+            if disabled:
+                for row in s.exec(select(WebSession).where(WebSession.user_id == user.id)).all():
+                    s.delete(row)
+        audit.append(services.db, f"civicwatch users {action} (CLI)", f"user_{action}", name)
     finally:
         services.close()
-    click.echo(f"user {name} enabled")
 
 
 @users_group.command("list")
