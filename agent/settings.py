@@ -353,8 +353,10 @@ class LinkSettings(_Strict):
     #: hosts reached directly although a proxy is set; unset: the no_proxy variable
     no_proxy: list[str] | None = None
 
-    #: the proxies for http and https links, found once when the settings are read
+    #: the proxies for http and https links, and the hosts that bypass them, found once
+    #: when the settings are read
     _proxies: tuple[Proxy | None, Proxy | None] = PrivateAttr((None, None))
+    _bypass: tuple[str, ...] = PrivateAttr(())
 
     @model_validator(mode="after")
     def _find_proxies(self) -> LinkSettings:
@@ -365,6 +367,8 @@ class LinkSettings(_Strict):
         else:
             self._proxies = (_proxy(_environment("http_proxy"), "the environment variable http_proxy"),
                              _proxy(_environment("https_proxy"), "the environment variable https_proxy"))
+        rules = self.no_proxy if self.no_proxy is not None else (_environment("no_proxy") or "").split(",")
+        self._bypass = tuple(rule.strip() for rule in rules if rule.strip())
         return self
 
     def proxies(self) -> tuple[Proxy | None, Proxy | None]:
@@ -373,9 +377,7 @@ class LinkSettings(_Strict):
 
     def bypass(self) -> tuple[str, ...]:
         """Hosts reached directly although a proxy is set."""
-        if self.no_proxy is not None:
-            return tuple(self.no_proxy)
-        return tuple(h.strip() for h in (_environment("no_proxy") or "").split(",") if h.strip())
+        return self._bypass
 
     def policy(self) -> LinkPolicy:
         """The checker's view of these settings."""
@@ -386,7 +388,7 @@ class LinkSettings(_Strict):
             check_fragments=self.check_fragments, allow_private=tuple(self.allow_private),
             head_unreliable_hosts=tuple(h.lower() for h in self.head_unreliable_hosts),
             user_agent=self.user_agent or f"civicwatch/{agent.__version__} (link check)",
-            http_proxy=self._proxies[0], https_proxy=self._proxies[1], no_proxy=self.bypass(),
+            http_proxy=self._proxies[0], https_proxy=self._proxies[1], no_proxy=self._bypass,
         )
 
 
