@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -116,27 +115,21 @@ def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metri
     assert {a["account"]: a["last_run"]["status"] for a in status["accounts"]} == {
         "parks": "ok", "library": "ok", "police": "ok", "city-site": "ok"}
     assert all(a["next_run"] for a in status["accounts"])
+    assert daemon.proc is not None
+    theirs = chromium_pids(daemon.proc.pid)  # once the daemon is gone they are no longer its descendants
     daemon.send(signal.SIGTERM)
     assert daemon.wait_exit(60) == 0
-    wait_for(lambda: not chromium_pids_of_daemon(), 20, "Chromium to exit")
+    wait_for(lambda: not [pid for pid in theirs if alive(pid)], 20, "the daemon's Chromium to exit")
     stopped = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
     assert stopped["daemon"]["running"] is False
 
 
-def chromium_pids_of_daemon() -> list[int]:
-    return [pid for pid in all_chromium() if pid not in chromium_pids()]
-
-
-def all_chromium() -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if b"chrom" in Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")[0]:
-                    pids.append(int(entry))
-            except OSError:
-                continue
-    return pids
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_sighup_reloads_jobs_and_refuses_a_broken_file(daemon: DaemonProcess, config_file: Path) -> None:

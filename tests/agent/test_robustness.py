@@ -19,9 +19,9 @@ from storage import findings as store
 from tests.conftest import Site, edit_config, run_async
 
 
-def chromium_pids() -> list[int]:
-    """Chromium processes started by this test process (through Playwright's driver)."""
-    me = os.getpid()
+def chromium_pids(root: int | None = None) -> list[int]:
+    """Chromium processes started by this test process (through Playwright's driver), or by ``root``."""
+    me = os.getpid() if root is None else root
     parents: dict[int, int] = {}
     names: dict[int, str] = {}
     for entry in os.listdir("/proc"):
