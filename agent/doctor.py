@@ -125,7 +125,7 @@ def _links(services: Services) -> Check:
     links = services.settings.links
     if not links.enabled:
         return Check("links", "ok", "link checks are off ([links] enabled = false)")
-    proxies = {p for p in links.proxies() if p is not None}
+    proxies = sorted({p for p in links.proxies() if p is not None}, key=str)
     if not proxies:
         return Check("links", "ok", "link checks connect directly (no proxy)")
 
@@ -134,7 +134,7 @@ def _links(services: Services) -> Check:
             _, writer = await asyncio.open_connection(proxy.host, proxy.port)
         writer.close()
 
-    for proxy in sorted(proxies, key=str):
+    for proxy in proxies:
         try:
             asyncio.run(reach(proxy))
         except (OSError, TimeoutError) as exc:
@@ -143,7 +143,7 @@ def _links(services: Services) -> Check:
             return Check("links", "fail", f"the proxy {proxy} cannot be reached: {reason}",
                          'check [links] proxy or the https_proxy/http_proxy variables; '
                          '[links] proxy = "none" connects directly')
-    return Check("links", "ok", f"link checks go through {', '.join(map(str, sorted(proxies, key=str)))}, "
+    return Check("links", "ok", f"link checks go through {', '.join(map(str, proxies))}, "
                                 "which accepts connections")
 
 

@@ -72,12 +72,10 @@ def link_route(settings: Settings) -> str:
     if http is None and https is None:
         return "direct" + (" ([links] proxy = \"none\")" if links.proxy is not None else "")
     where = "[links] proxy" if links.proxy is not None else "the environment"
-    parts = [f"https links through {https}" if https else "https links direct",
-             f"http links through {http}" if http else "http links direct"]
-    if http == https:
-        parts = [f"through the proxy {https}"]
+    route = f"through the proxy {https}" if http == https else (
+        f"https links {f'through {https}' if https else 'direct'}, http links {f'through {http}' if http else 'direct'}")
     bypass = links.bypass()
-    return f"{', '.join(parts)} (from {where})" + (f"; direct to {', '.join(bypass)}" if bypass else "")
+    return f"{route} (from {where})" + (f"; direct to {', '.join(bypass)}" if bypass else "")
 
 
 @cli.group("config")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -61,16 +62,9 @@ def backup(app: AppContext, destination: Path) -> None:
     if not destination.parent.is_dir():
         raise click.UsageError(f"{destination.parent} is not a directory; create it first")
     try:
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-        try:
-            target = sqlite3.connect(destination)
-            try:
-                with target:
-                    source.backup(target)  # SQLite's online backup API: a consistent snapshot
-            finally:
-                target.close()
-        finally:
-            source.close()
+        with closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source, \
+                closing(sqlite3.connect(destination)) as target, target:
+            source.backup(target)  # SQLite's online backup API: a consistent snapshot
         destination.chmod(0o640)
     except (sqlite3.Error, OSError) as exc:
         destination.unlink(missing_ok=True)  # no half-written copy that looks like a backup
