@@ -8,8 +8,13 @@ from agent.cli import AppContext, cli, pass_app
 from agent.settings import Settings, SecretValue
 
 
+#: switches Playwright passes itself; Chromium honours only the last of each
+FEATURE_SWITCHES = ("--disable-features", "--enable-features")
+
+
 def config_warnings(settings: Settings) -> list[str]:
-    """Things that work but probably should not be so: literal secrets, disabled channels; pure."""
+    """Things that work but probably should not be so: literal secrets, disabled channels, flags that
+    undo Playwright's; pure."""
     warnings = []
     for route in settings.alerts.routes:
         for ref in route.channels:
@@ -20,6 +25,14 @@ def config_warnings(settings: Settings) -> list[str]:
     proxy = settings.links.proxy
     if proxy is not None and not proxy.is_reference and "@" in proxy.get_secret_value():
         warnings.append("[links] proxy has credentials written in the file; use 'env:NAME', 'file:PATH' or 'cred:NAME'")
+    for arg in settings.browser.args:
+        switch = arg.split("=", 1)[0]
+        if switch in FEATURE_SWITCHES:
+            warnings.append(
+                f"[browser] args: {switch} replaces the one Playwright passes (Chromium keeps only the last), "
+                "so the features Playwright turns off for reliable automation come back on; leave it out "
+                "unless that is what you want"
+            )
     if settings.alerts.routes and not settings.alerts.portal_url:
         warnings.append("[alerts] portal_url is not set: alert messages will not link to the findings")
     for account in settings.accounts:

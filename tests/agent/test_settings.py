@@ -163,6 +163,16 @@ def test_config_check_warns_about_passwords_written_in_the_file(tmp_path: Path) 
     assert "plain-text-pw" not in result.stdout + result.stderr
 
 
+def test_config_check_warns_that_a_feature_flag_replaces_playwrights(tmp_path: Path) -> None:
+    extra = '[browser]\nargs = ["--disable-gpu", "--disable-features=Translate"]\n'
+    path = write(tmp_path, extra + MINIMAL)
+    result = run_cli("--config", str(path), "config", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "[browser] args: --disable-features replaces the one Playwright passes" in result.stderr
+    assert "--disable-gpu" not in result.stderr
+    assert "1 warning(s)" in result.stdout
+
+
 def test_config_path_comes_from_the_environment(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL)
     result = run_cli("config", "check", env={"CIVICWATCH_CONFIG": str(path), **os.environ})
