@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
+from agent.printable import printable
 from agent.redact import redact
 
 #: attributes a log call may attach with ``extra={...}`` that are worth printing
@@ -21,7 +22,7 @@ class TextFormatter(logging.Formatter):
         when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         ctx = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_FIELDS if hasattr(record, k))
         line = f"{when} {record.levelname:<7} {record.name} " + (f"[{ctx}] " if ctx else "")
-        line += record.getMessage()
+        line += printable(record.getMessage())
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return redact(line)

@@ -66,6 +66,9 @@ class RunReport:
     posts_new: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)
     links: dict[str, int] = field(default_factory=lambda: {"checked": 0, "broken": 0, "skipped": 0})
+    #: what the capture could not do whole (a feed that stopped growing, a page left out, a
+    #: screenshot cut short); the run still succeeded
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +82,7 @@ class RunReport:
             "posts_new": self.posts_new,
             "findings": self.findings,
             "links": self.links,
+            "warnings": self.warnings,
         }
 
 
@@ -120,6 +124,7 @@ class Recorder:
                 "visitor": captured.visitor.view if captured.visitor else None,
                 "session_reused": captured.login is LoginOutcome.REUSED,
                 "warnings": captured.result.snapshot.warnings
+                + (captured.visitor.warnings if captured.visitor else ())
                 + ((f"visitor view failed: {captured.visitor_error}",) if captured.visitor_error else ()),
             }
         )
@@ -159,6 +164,7 @@ class Recorder:
             posts_seen=len(posts), posts_new=len(post_changes.new),
             findings=[finding_json(r) for r in recorded],
             links=captured.links.counts() if captured.links else {"checked": 0, "broken": 0, "skipped": 0},
+            warnings=list(snapshot.warnings),
         )
 
     def _link_findings(

@@ -134,6 +134,8 @@ class Runner:
         report = await asyncio.to_thread(self.recorder.success, run, account, captured)
         ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
                  len(report.findings))
+        for warning in report.warnings:
+            ctx.warning("capture warning: %s", redact(warning))
         return report
 
     async def _check_links(self, account: Account, captured: Captured) -> LinkOutcome | None:

@@ -229,6 +229,9 @@ class BrowserSettings(_Strict):
     instances: int = Field(0, ge=0, le=32)
     #: "fast": Chromium's speed-optimised PNG encoder (~3x faster, ~1.5x larger); "compact": smaller, slower
     screenshot_encoding: Literal["fast", "compact"] = "fast"
+    #: full-page screenshots stop after this many pixels of height (at the viewport's width):
+    #: a hostile or broken page can be millions of pixels tall, and Chromium cannot capture 2 GiB
+    max_screenshot_height: int = Field(200_000, ge=1_000, le=300_000)
 
     def limits(self) -> CaptureLimits:
         """The capture time limits in the form adapters take."""
@@ -238,6 +241,7 @@ class BrowserSettings(_Strict):
             step_ms=ms(self.step_timeout),
             scroll_idle_ms=ms(self.scroll_idle_timeout),
             screenshot_encoding=self.screenshot_encoding,
+            max_screenshot_height=self.max_screenshot_height,
         )
 
 

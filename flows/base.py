@@ -175,6 +175,8 @@ class CaptureLimits:
     scroll_idle_ms: int = 4_000
     #: "fast" (Chromium's speed-optimised PNG encoder) or "compact" (smaller files, slower)
     screenshot_encoding: ScreenshotEncoding = "fast"
+    #: full-page screenshots hold at most this many rows of the viewport's width
+    max_screenshot_height: int = 200_000
 
 
 @dataclass
@@ -191,6 +193,8 @@ class VisitorCapture:
 
     view: VisitorView
     artifacts: list[Artifact]
+    #: what the visitor view could not capture whole (e.g. a screenshot cut short)
+    warnings: tuple[str, ...] = ()
 
 
 class LoginOutcome(StrEnum):

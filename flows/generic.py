@@ -100,8 +100,9 @@ class GenericAdapter:
                 EXTRACT_SCRIPT, self.selectors.as_script_arg()
             )
         self._warnings.extend(str(e) for e in data.get("errors", []))
+        feed_png = await self._screenshot(page, "the feed", self._warnings)
         artifacts = [
-            Artifact("screenshot", "image/png", await self._screenshot(page), page.url),
+            Artifact("screenshot", "image/png", feed_png, page.url),
             Artifact("dom", "text/html; charset=utf-8", await self._dom(page), page.url),
         ]
         profile = await self._profile(page, data["profile"], artifacts)
@@ -134,12 +135,14 @@ class GenericAdapter:
             async with step("looking for a visitor composer", self.limits.step_ms):
                 loc = page.locator(css).first
                 composer = await loc.count() > 0 and await loc.is_visible()
-        shot = Artifact("visitor_screenshot", "image/png", await self._screenshot(page), page.url)
+        notes: list[str] = []
+        png = await self._screenshot(page, "the visitor's view", notes)
+        shot = Artifact("visitor_screenshot", "image/png", png, page.url)
         dom = Artifact("visitor_dom", "text/html; charset=utf-8", await self._dom(page), page.url)
         view = VisitorView(
             url=url, final_url=page.url, composer_offered=composer, screenshot_sha256=shot.sha256
         )
-        return VisitorCapture(view=view, artifacts=[shot, dom])
+        return VisitorCapture(view=view, artifacts=[shot, dom], warnings=tuple(notes))
 
     # -- navigation ------------------------------------------------------------------
 
@@ -341,7 +344,8 @@ class GenericAdapter:
         ms = self.limits.step_ms
         async with step(f"reading the public posting setting ({steps.public_posting_setting})", ms):
             enabled = await page.locator(steps.public_posting_setting).first.is_checked(timeout=ms)
-        artifacts.append(Artifact("settings", "image/png", await self._screenshot(page), url))
+        png = await self._screenshot(page, "the settings page", self._warnings)
+        artifacts.append(Artifact("settings", "image/png", png, url))
         return enabled
 
     # -- helpers ---------------------------------------------------------------------
@@ -350,9 +354,15 @@ class GenericAdapter:
         value = getattr(self.selectors, key)
         return split_field_selector(value)[0] if value else None
 
-    async def _screenshot(self, page: Page) -> bytes:
-        async with step("taking the full-page screenshot", self.limits.navigation_ms):
-            return await full_page_png(page, self.limits.navigation_ms, self.limits.screenshot_encoding)
+    async def _screenshot(self, page: Page, what: str, notes: list[str]) -> bytes:
+        """A full-page screenshot of ``what``; a note in ``notes`` when the page was too tall for it."""
+        limits = self.limits
+        async with step(f"taking the full-page screenshot of {what}", limits.navigation_ms):
+            shot = await full_page_png(page, limits.navigation_ms, limits.screenshot_encoding,
+                                       limits.max_screenshot_height)
+        if shot.cut:
+            notes.append(f"{what}: {shot.cut}")
+        return shot.png
 
     async def _dom(self, page: Page) -> bytes:
         async with step("reading the rendered DOM", self.limits.step_ms):

@@ -7,11 +7,12 @@ version and every link on it is checked. Each page gets its own screenshot and D
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from agent.errors import SiteUnavailable
+from agent.errors import CaptureError, CaptureTimeout, SiteUnavailable
 from flows.base import (
     AccountSpec,
     Artifact,
@@ -28,7 +29,7 @@ from flows.boundary import step
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
-from flows.capture import browser_version_of, full_page_png, viewport_of
+from flows.capture import Screenshot, browser_version_of, full_page_png, viewport_of
 from flows.webscope import WebsiteScope, follow, page_id
 
 _PAGE_SCRIPT = """() => ({
@@ -76,15 +77,20 @@ class WebsiteAdapter:
         while queue and len(pages) < self.scope.max_pages:
             url, depth = queue.popleft()
             try:
-                final, data, shot, dom = await self._capture_page(page, url)
-            except SiteUnavailable as exc:
-                if url == starts[0]:
-                    raise  # without its first page there is nothing to watch
+                final, data, shot, dom = await self._capture_within_limit(page, url)
+            except CaptureError as exc:
+                if url == starts[0] or page.is_closed():
+                    raise  # nothing to watch without the first page, nothing to do without the browser
+                # One broken page must not cost the others' evidence; its renderer may be hung
+                # (a script that never ends), so the next page gets a fresh tab.
                 warnings.append(f"page {url} could not be captured: {exc.message}")
+                page = await self._fresh_page(page)
                 continue
+            if shot.cut:
+                warnings.append(f"page {final}: {shot.cut}")
             pages.append(Post(id=page_id(final), author=self.account_name, text=f"{data['title']}\n\n{data['text']}",
                               links=tuple(dict.fromkeys(data["links"]))))
-            artifacts += [Artifact("screenshot", "image/png", shot, final, view="page"),
+            artifacts += [Artifact("screenshot", "image/png", shot.png, final, view="page"),
                           Artifact("dom", "text/html; charset=utf-8", dom, final, view="page")]
             if depth < self.scope.depth:
                 site = urlsplit(final).netloc.lower()
@@ -109,7 +115,28 @@ class WebsiteAdapter:
     def account_name(self) -> str:
         return str(getattr(self.account, "name", self.account.id))
 
-    async def _capture_page(self, page: Page, url: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+    async def _capture_within_limit(self, page: Page, url: str) -> tuple[str, dict[str, Any], Screenshot, bytes]:
+        """:meth:`_capture_page`, ended when it takes longer than its steps' limits together
+        (reading a page whose renderer is hung would otherwise wait for the run's limit)."""
+        limits = self.limits
+        seconds = (2 * limits.navigation_ms + 2 * limits.step_ms) / 1000
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._capture_page(page, url)
+        except TimeoutError:
+            raise CaptureTimeout(f"capturing {url}: did not finish within {seconds:g} s") from None
+
+    async def _fresh_page(self, page: Page) -> Page:
+        """Close ``page`` and open another in the same context (same cookies, same recording)."""
+        context = page.context
+        try:
+            async with step("replacing the page after a failure"), asyncio.timeout(self.limits.step_ms / 1000):
+                await page.close()
+                return await context.new_page()
+        except TimeoutError:
+            raise CaptureTimeout("replacing the page after a failure: Chromium did not answer") from None
+
+    async def _capture_page(self, page: Page, url: str) -> tuple[str, dict[str, Any], Screenshot, bytes]:
         ms = self.limits.navigation_ms
         async with step(f"opening {url}", ms):
             response = await page.goto(url, wait_until="load", timeout=ms)
@@ -118,7 +145,8 @@ class WebsiteAdapter:
         async with step(f"reading {url}", self.limits.step_ms):
             data: dict[str, Any] = await page.evaluate(_PAGE_SCRIPT)
         async with step(f"taking the full-page screenshot of {url}", ms):
-            shot = await full_page_png(page, ms, self.limits.screenshot_encoding)
+            limits = self.limits
+            shot = await full_page_png(page, ms, limits.screenshot_encoding, limits.max_screenshot_height)
         async with step(f"reading the rendered DOM of {url}", self.limits.step_ms):
             dom = (await page.content()).encode("utf-8")
         return page.url, data, shot, dom

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from agent.printable import printable
 from agent.timefmt import local
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SCHEME = re.compile(r"\b(https?|ftp)://", re.IGNORECASE)
 _MAX_QUOTE = 1200
 
@@ -45,7 +45,7 @@ class FindingView:
 
 def defang(text: str) -> str:
     """Inert text: no control characters, no clickable links; pure."""
-    text = _CONTROL.sub("", text)
+    text = printable(text)
     return _SCHEME.sub(lambda m: m.group(1).lower().replace("t", "x", 2) + "://", text)
 
 

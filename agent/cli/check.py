@@ -8,20 +8,23 @@ import json
 import click
 
 from agent.cli import AppContext, cli, pass_app
+from agent.printable import printable
 from agent.runner import RunReport, run_checks
 from agent.services import open_services
 
 
 def _line(report: RunReport) -> str:
+    """One run in words; what came from the page cannot drive the terminal; pure."""
     if report.status != "ok":
-        return f"{report.account:<16} FAILED  {report.error_code}: {report.error}"
+        return f"{report.account:<16} FAILED  {report.error_code}: {printable(report.error or '')}"
+    gaps = "".join(f"\n{'':<16} warning: {printable(w)}" for w in report.warnings)
     artifacts = sum(len(c["artifacts"]) for c in report.captures)
     links = report.links
     failing = f" ({links['broken']} failing)" if links.get("broken") else ""
     return (
         f"{report.account:<16} ok      {report.posts_seen} items ({report.posts_new} new), "
         f"{artifacts} artifacts, {links.get('checked', 0)} links{failing}, {len(report.findings)} findings  "
-        f"run {report.run_id}"
+        f"run {report.run_id}{gaps}"
     )
 
 

@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlmodel import func, select
 
+from agent.cli.check import _line
+from agent.runner import RunReport
 from agent.settings import load_settings
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Artifact, Blob, Comment, ItemVersion, Post, ProfileVersion, Run
-from tests.conftest import CliResult, Site, run_cli
+from tests.conftest import CliResult, Site, edit_config, run_cli
 
 
 def check(config: Path, *args: str) -> CliResult:
@@ -66,6 +68,24 @@ def test_human_output_names_the_failure(config_file: Path, site: Site) -> None:
     result = check(config_file, "police")
     assert result.exit_code == 1
     assert "police" in result.stdout and "FAILED" in result.stdout and "HTTP 503" in result.stdout
+
+
+def test_a_capture_cut_short_says_so_in_json_and_in_the_log(config_file: Path) -> None:
+    edit_config(config_file, "[browser]", "[browser]\nmax_screenshot_height = 1000")
+    result = check(config_file, "police", "--json")
+    assert result.exit_code == 0, result.stderr
+    warnings = jsonl(result)["police"]["warnings"]
+    assert [w.split(":")[0] for w in warnings] == ["the feed", "the visitor's view"]
+    assert f"capture warning: {warnings[0]}" in result.stderr
+
+
+def test_human_output_lists_warnings_and_no_page_text_can_drive_the_terminal() -> None:
+    ok = RunReport(run_id="r1", account="parks", status="ok", warnings=["page /x: \x1b[2Jcleared", "feed stopped"])
+    lines = _line(ok).splitlines()
+    assert lines[1:] == [f"{'':<16} warning: page /x: [2Jcleared", f"{'':<16} warning: feed stopped"]
+    failed = RunReport(run_id="r2", account="parks", status="failed", error_code="login_failed",
+                       error="the site refused the login: \x1b]0;owned\x07\u202eevil")
+    assert _line(failed) == "parks            FAILED  login_failed: the site refused the login: ]0;ownedevil"
 
 
 def closed_port() -> int:

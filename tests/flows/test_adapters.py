@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +130,27 @@ def test_visitor_view_sees_the_composer_only_where_public_posting_is_on(settings
     assert police.result.snapshot.public_posting_setting is True
     shot = police.visitor.artifacts[0]
     assert shot.kind == "visitor_screenshot" and shot.data.startswith(b"\x89PNG")
+
+
+def test_screenshots_of_pages_taller_than_the_limit_are_cut_and_say_so(config_file: Path) -> None:
+    edit_config(config_file, "[browser]", "[browser]\nmax_screenshot_height = 1000")
+    settings = load_settings(config_file)
+    police = capture(settings, settings.account("police"), visitor=True)
+    shots = [a for a in police.result.artifacts if a.kind in ("screenshot", "settings")]
+    assert police.visitor is not None
+    shots += [a for a in police.visitor.artifacts if a.kind == "visitor_screenshot"]
+    # the feed and the visitor's view are taller than 1000 px; the settings page fits whole
+    assert [png_size(a.data) for a in shots] == [(1280, 1000), (1280, 900), (1280, 1000)]
+    warnings = police.result.snapshot.warnings + police.visitor.warnings
+    assert [w.split(":")[0] for w in warnings] == ["the feed", "the visitor's view"]
+    assert all(re.search(r": the page is 1280 x \d{4,} px; its screenshot shows the top left 1280 x 1000 px "
+                         r"\(\[browser\] max_screenshot_height = 1000\)$", w) for w in warnings), warnings
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def test_visitor_posts_are_marked_and_publishers_hidden_from_visitors(settings: Settings) -> None:
