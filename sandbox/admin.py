@@ -70,6 +70,9 @@ class ServerPatch(_In):
     delay_ms: int | None = None
     #: a notice shown on every page of the city's web site (/site/...)
     site_notice: str | None = None
+    #: extra pages of the city's web site, path -> HTML served as it is, linked from its home
+    #: page (for tests of hostile pages); replaces the previous set
+    site_pages: dict[str, str] | None = None
 
 
 def router(state: SandboxState) -> APIRouter:
@@ -187,6 +190,9 @@ def router(state: SandboxState) -> APIRouter:
             state.delay_ms = body.delay_ms
         if body.site_notice is not None:
             state.site_notice = body.site_notice
-        return {"down": state.down, "delay_ms": state.delay_ms, "site_notice": state.site_notice}
+        if body.site_pages is not None:
+            state.site_pages = dict(body.site_pages)
+        return {"down": state.down, "delay_ms": state.delay_ms, "site_notice": state.site_notice,
+                "site_pages": sorted(state.site_pages)}
 
     return api

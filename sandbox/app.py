@@ -217,8 +217,10 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
     async def city_site(path: str) -> HTMLResponse:
         if path.startswith("gone"):
             raise HTTPException(404, "page not found")
+        if path in state.site_pages:
+            return HTMLResponse(state.site_pages[path])
         return render("site.html", path=path.strip("/") or "home", owner=None, notice=state.site_notice,
-                      departments=SITE_DEPARTMENTS)
+                      departments=SITE_DEPARTMENTS, extra_pages=sorted(state.site_pages))
 
     @app.get("/_hang")
     async def hang(request: Request) -> Response:

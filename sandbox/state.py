@@ -82,6 +82,8 @@ class SandboxState:
         self.down = False
         self.delay_ms = 0
         self.site_notice = ""
+        #: extra pages of the city's web site, path -> HTML as served (tests of hostile pages)
+        self.site_pages: dict[str, str] = {}
         self.login_attempts: dict[str, int] = {}
         #: webhook messages received at /_admin/inbox/NAME (the demo's alert channel)
         self.inbox: list[dict[str, object]] = []
@@ -105,6 +107,7 @@ class SandboxState:
             self.down = False
             self.delay_ms = 0
             self.site_notice = ""
+            self.site_pages = {}
             self._counter = counter
 
     def account(self, slug: str) -> SbAccount:

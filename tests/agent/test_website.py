@@ -1,7 +1,9 @@
-"""Watching the city's own web pages: crawl, capture each page, version changes, check links."""
+"""Watching the city's own web pages: crawl, capture each page, version changes, check links,
+and keep going past a page that is broken or hostile."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -57,3 +59,38 @@ def test_a_changed_page_is_recorded_as_a_new_version_without_a_finding(
         services.close()
     assert home.version_count == 2 and len(versions) == 2
     assert "closed on Friday" in home.text and "closed on Friday" not in versions[0].content["text"]
+
+
+TALL_PAGE = ("<!doctype html><title>Budget archive</title><body style='margin:0'>"
+             "<div style='height:30000px;background:linear-gradient(#fff,#9cf)'>Every budget since 1950</div>"
+             "<a href='/site/'>City home</a></body>")
+STUCK_PAGE = "<!doctype html><title>Broken widget</title><body><script>for (;;) {}</script></body>"
+
+
+def test_a_page_too_tall_is_cut_and_one_that_never_loads_costs_no_other_page(
+    check: Check, site: Site, config_file: Path
+) -> None:
+    edit_config(config_file, 'allowed_hosts = ["127.0.0.1"]',
+                'allowed_hosts = ["127.0.0.1"]\nmax_screenshot_height = 4000\nnavigation_timeout = "3s"')
+    site.admin.server(site_pages={"budget-archive": TALL_PAGE, "broken-widget": STUCK_PAGE})
+    report = check("city-site")
+    assert report.status == "ok", report.error
+    tall, stuck = f"{site.base_url}/site/budget-archive", f"{site.base_url}/site/broken-widget"
+    cut = [w for w in report.warnings if w.startswith(f"page {tall}: the page is 1280 x 300")]
+    assert cut and cut[0].endswith("its screenshot shows the top left 1280 x 4000 px "
+                                   "([browser] max_screenshot_height = 4000)"), report.warnings
+    assert [w for w in report.warnings if w.startswith(f"page {stuck} could not be captured")], report.warnings
+    services = open_services(load_settings(config_file))
+    try:
+        with services.db.session() as session:
+            captures = session.exec(select(Capture).where(Capture.run_id == report.run_id,
+                                                          Capture.view == "page")).all()
+            pages = {c.url: c for c in captures}
+            shot = session.exec(select(Artifact).where(Artifact.capture_id == pages[tall].id,
+                                                       Artifact.kind == "screenshot")).one()
+            png = services.archive.blobs.get(shot.sha256)
+    finally:
+        services.close()
+    assert set(pages) == {f"{site.base_url}/site/{p}" for p in ("", "parks", "library", "police", "permits",
+                                                                "budget-archive")}
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1280, 4000)
