@@ -53,8 +53,8 @@ async def full_page_png(page: Page, timeout_ms: int, encoding: ScreenshotEncodin
             size = metrics.get("cssContentSize") or metrics["contentSize"]
             page_w, page_h = math.ceil(size["width"]), math.ceil(size["height"])
             width, height = screenshot_area((page_w, page_h), viewport_of(page)[0], max_height)
+            whole = (width, height) == (page_w, page_h)
             if encoding == "compact":
-                whole = (width, height) == (page_w, page_h)
                 clip = None if whole else FloatRect(x=0, y=0, width=width, height=height)
                 png = await page.screenshot(full_page=True, type="png", clip=clip, timeout=timeout_ms)
             else:
@@ -64,11 +64,10 @@ async def full_page_png(page: Page, timeout_ms: int, encoding: ScreenshotEncodin
     finally:
         async with step("closing the screenshot session"):
             await session.detach()
-    cut = None
-    if (width, height) != (page_w, page_h):
-        cut = (f"the page is {page_w} x {page_h} px; its screenshot shows the top left {width} x {height} px "
-               f"([browser] max_screenshot_height = {max_height})")
-    return Screenshot(png, cut)
+    if whole:
+        return Screenshot(png)
+    return Screenshot(png, f"the page is {page_w} x {page_h} px; its screenshot shows the top left "
+                           f"{width} x {height} px ([browser] max_screenshot_height = {max_height})")
 
 
 async def _capture_beyond_viewport(session: CDPSession, width: int, height: int) -> bytes:

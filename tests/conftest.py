@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import os
 import re
+import struct
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -118,6 +119,13 @@ def edit_config(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in config"
     path.write_text(text.replace(old, new, count))
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """A PNG's width and height, read from its header."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def set_key(path: Path, account: str, key: str, toml_value: str) -> None:

@@ -3,7 +3,6 @@ and keep going past a page that is broken or hostile."""
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -12,7 +11,7 @@ from agent.services import open_services
 from agent.settings import load_settings
 from storage.models import Artifact, Capture, ItemVersion, Post
 from tests.agent.conftest import Check
-from tests.conftest import Site, edit_config
+from tests.conftest import Site, edit_config, png_size
 
 
 def test_a_website_account_crawls_captures_each_page_and_checks_its_links(
@@ -93,4 +92,4 @@ def test_a_page_too_tall_is_cut_and_one_that_never_loads_costs_no_other_page(
         services.close()
     assert set(pages) == {f"{site.base_url}/site/{p}" for p in ("", "parks", "library", "police", "permits",
                                                                 "budget-archive")}
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1280, 4000)
+    assert png_size(png) == (1280, 4000)

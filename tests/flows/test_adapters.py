@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from agent.errors import Blocked, LoginFailed
 from agent.settings import Account, Settings, load_settings
 from flows import registry
 from flows.base import CaptureResult, LoginOutcome, Snapshot, VisitorCapture
-from tests.conftest import Site, edit_config, run_async, set_key
+from tests.conftest import Site, edit_config, png_size, run_async, set_key
 
 
 @dataclass
@@ -145,12 +144,6 @@ def test_screenshots_of_pages_taller_than_the_limit_are_cut_and_say_so(config_fi
     assert [w.split(":")[0] for w in warnings] == ["the feed", "the visitor's view"]
     assert all(re.search(r": the page is 1280 x \d{4,} px; its screenshot shows the top left 1280 x 1000 px "
                          r"\(\[browser\] max_screenshot_height = 1000\)$", w) for w in warnings), warnings
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
 
 
 def test_visitor_posts_are_marked_and_publishers_hidden_from_visitors(settings: Settings) -> None:
