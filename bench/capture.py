@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -41,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, write_config  # noqa: E402
+from bench.common import free_port, write_config, write_results  # noqa: E402
 from bench.soak import memory_kb, parents, tree  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
@@ -412,10 +411,7 @@ def main() -> None:
     finally:
         sandbox.terminate()
         sandbox.wait(10)
-    out = ROOT / "bench" / "results" / f"capture-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results("capture", results)
 
 
 if __name__ == "__main__":

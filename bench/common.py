@@ -1,9 +1,15 @@
-"""What the benchmarks share: a free port, and a civicwatch.toml for the sandbox's bench accounts."""
+"""What the benchmarks share: a free port, a civicwatch.toml for the sandbox's bench accounts,
+and where results are written."""
 
 from __future__ import annotations
 
+import json
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def free_port() -> int:
@@ -37,3 +43,12 @@ def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: 
     config = work / "civicwatch.toml"
     config.write_text("\n".join(lines))
     return config
+
+
+def write_results(kind: str, results: dict[str, Any]) -> Path:
+    """Save a benchmark's results as bench/results/KIND-<UTC time>.json and say where."""
+    out = RESULTS / f"{kind}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {out}")
+    return out

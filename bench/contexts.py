@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.capture import VENV, become_subreaper, chromium_path, measure, start_sandbox  # noqa: E402
+from bench.common import write_results  # noqa: E402
 
 WAYS = ("reused", "reused-nocache", "new-page", "new-ctx")
 
@@ -117,10 +117,7 @@ def main() -> None:
     results = {"when": datetime.now(UTC).isoformat(), "command": " ".join(sys.argv),
                "machine": f"{os.cpu_count()} cores", "pages": args.pages, "compared_flags": args.compare_arg,
                "url": "/p/bench000", "ways": summary}
-    out = ROOT / "bench" / "results" / f"contexts-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results("contexts", results)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.capture import start_sandbox
-from bench.common import free_port, write_config
+from bench.common import free_port, write_config, write_results
 from bench.soak import memory_kb, sample
 
 
@@ -74,9 +74,7 @@ def main() -> None:
         "idle_chromium_processes": max(s["chromium_processes"] for s in samples),
     }
     print(json.dumps(result, indent=2))
-    out = ROOT / "bench" / "results" / f"idle-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_results("idle", result)
 
 
 if __name__ == "__main__":

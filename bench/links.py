@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port
+from bench.common import free_port, write_results
 from sandbox.linkfarm import EXPECTED, LinkFarm
 
 BENCH_VENV = ROOT / "bench" / ".venv"
@@ -254,10 +254,7 @@ def main() -> None:
                              "median_cpu_s": statistics.median(float(r["cpu_s"]) for r in rounds),  # type: ignore[arg-type]
                              "rounds": rounds}
             print(f"median {tool:<12} {len(links) / wall:7.1f} links/s ({wall:.2f} s)")
-    out = ROOT / "bench" / "results" / f"links-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {out}")
+    write_results("links", results)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import write_config  # noqa: E402
+from bench.common import write_config, write_results  # noqa: E402
 from sandbox.app import create_app  # noqa: E402
 from sandbox.seed import bench_accounts  # noqa: E402
 from sandbox.server import ThreadedServer  # noqa: E402
@@ -159,11 +159,8 @@ def main() -> None:
         },
         "samples": samples,
     }
-    out = ROOT / "bench" / "results" / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
+    write_results("soak", result)
     print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=2))
-    print(f"written to {out}")
 
 
 if __name__ == "__main__":
