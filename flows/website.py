@@ -137,16 +137,16 @@ class WebsiteAdapter:
             raise CaptureTimeout("replacing the page after a failure: Chromium did not answer") from None
 
     async def _capture_page(self, page: Page, url: str) -> tuple[str, dict[str, Any], Screenshot, bytes]:
-        ms = self.limits.navigation_ms
+        limits = self.limits
+        ms = limits.navigation_ms
         async with step(f"opening {url}", ms):
             response = await page.goto(url, wait_until="load", timeout=ms)
         if response is not None and response.status >= 400:
             raise SiteUnavailable(f"opening {url}: the server answered HTTP {response.status}")
-        async with step(f"reading {url}", self.limits.step_ms):
+        async with step(f"reading {url}", limits.step_ms):
             data: dict[str, Any] = await page.evaluate(_PAGE_SCRIPT)
         async with step(f"taking the full-page screenshot of {url}", ms):
-            limits = self.limits
             shot = await full_page_png(page, ms, limits.screenshot_encoding, limits.max_screenshot_height)
-        async with step(f"reading the rendered DOM of {url}", self.limits.step_ms):
+        async with step(f"reading the rendered DOM of {url}", limits.step_ms):
             dom = (await page.content()).encode("utf-8")
         return page.url, data, shot, dom
