@@ -33,8 +33,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.capture import VENV, become_subreaper, chromium_path, measure, start_sandbox  # noqa: E402
-from bench.common import write_results  # noqa: E402
+from bench.capture import VENV, become_subreaper, chromium_path, measure, start_sandbox
+from bench.common import write_results
 
 WAYS = ("reused", "reused-nocache", "new-page", "new-ctx")
 

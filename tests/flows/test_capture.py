@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from agent.browser import BrowserHost
-from flows.capture import MAX_SCREENSHOT_PIXELS, Screenshot, ScreenshotEncoding, full_page_png, screenshot_area
+from flows.capture import (
+    MAX_SCREENSHOT_PIXELS,
+    Screenshot,
+    ScreenshotEncoding,
+    full_page_png,
+    screenshot_area,
+)
 from tests.conftest import png_size, run_async
 
 
