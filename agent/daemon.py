@@ -36,7 +36,7 @@ from agent.metrics import Metrics
 from agent.retention import run_disposition
 from agent.runner import Runner
 from agent.schedule import AccountJobs
-from agent.services import Services, open_services
+from agent.services import Services, open_services, shortage_message
 from agent.settings import Settings, load_settings, systemd_environment
 from agent.systemd import Notifier
 from agent.units import format_duration
@@ -72,7 +72,7 @@ class Daemon:
         self.runner = Runner(self.services, self.browser)
         self.alerter = Alerter(settings, self.services.archive.blobs)
         self.sender: Sender = make_sender(self.services, self.alerter)
-        self.metrics = Metrics(self.services.db)
+        self.metrics = Metrics(self.services.db, self.services.storage_paths())
         socket_path, self.watchdog_interval = systemd_environment()
         self.notifier = Notifier(socket_path)
         self.started_at = utcnow()
@@ -307,8 +307,9 @@ class Daemon:
         browser = {"running": self.browser.running, "launches": self.browser.launches,
                    "crashes": self.browser.crashes, "active_captures": self.browser.active,
                    "last_error": self.browser.last_error}
+        short = self.services.low_space()
         status = "ok"
-        if stale or self.browser.last_error or backlog.get("failed"):
+        if stale or self.browser.last_error or backlog.get("failed") or short:
             status = "degraded"
         if not scheduler_ok:
             status = "failing"
@@ -321,6 +322,7 @@ class Daemon:
             "browser": browser,
             "accounts": accounts,
             "accounts_failing": stale,
+            "storage": {"low_space": shortage_message(short, self.settings.agent.min_free_space) if short else None},
             "outbox": {"pending": backlog.get("pending", 0) + backlog.get("sending", 0),
                        "failed": backlog.get("failed", 0)},
         }

@@ -40,6 +40,8 @@ def demo_config(base_url: str, data_dir: Path) -> str:
 [agent]
 data_dir = {_q(data_dir)}
 concurrency = 2
+# The demo stores a few MB; a city's installation keeps the default (1 GiB must stay free).
+min_free_space = "100 MiB"
 
 [browser]
 allowed_hosts = ["127.0.0.1"]

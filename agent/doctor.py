@@ -15,11 +15,13 @@ from sqlalchemy import text
 
 from agent.browser import BrowserHost
 from agent.errors import CivicwatchError
-from agent.services import Services
+from agent.services import Services, shortage_message
+from agent.units import format_size
 from flows.proxy import Proxy
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Heartbeat
+from storage.space import free_space
 
 _GIB = 1024**3
 
@@ -85,13 +87,16 @@ def _storage(services: Services) -> Check:
         services.archive.blobs.remove(probe.sha256)
     except CivicwatchError as exc:
         return Check("storage", "fail", exc.message, f"make {data_dir} writable by the civicwatch user")
-    free = shutil.disk_usage(data_dir).free
-    if free < _GIB // 2:
-        return Check("storage", "fail", f"only {free / _GIB:.1f} GiB free under {data_dir}",
-                     "free disk space, or move data_dir to a larger volume")
-    if free < 5 * _GIB:
-        return Check("storage", "warn", f"{free / _GIB:.1f} GiB free under {data_dir}", "plan for more space")
-    return Check("storage", "ok", f"blob store writable, {free / _GIB:.0f} GiB free under {data_dir}")
+    minimum = services.settings.agent.min_free_space
+    fullest = min(free_space(services.storage_paths()), key=lambda space: space.free)
+    where = f"{format_size(fullest.free)} free under {fullest.path}"
+    if (short := services.low_space()) is not None:
+        return Check("storage", "fail", shortage_message(short, minimum),
+                     "free disk space, or move data_dir to a larger volume (docs/operations.md)")
+    if fullest.free < 5 * (minimum or _GIB):
+        return Check("storage", "warn", where, "plan for more space: below [agent] min_free_space "
+                                                f"({format_size(minimum)}) every run is refused")
+    return Check("storage", "ok", f"blob store writable, {where}")
 
 
 def _keys(services: Services) -> Check:

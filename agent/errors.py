@@ -7,7 +7,8 @@ the code, the CLI and the findings only ever see this vocabulary.
     CivicwatchError
     ├── ConfigError              bad or unreadable civicwatch.toml / environment / secret
     ├── StorageError             database or blob store unusable
-    │   └── IntegrityError       a stored byte no longer matches its recorded hash
+    │   ├── IntegrityError       a stored byte no longer matches its recorded hash
+    │   └── DiskFull             less free space than [agent] min_free_space: runs are refused
     ├── BrowserUnavailable       Chromium cannot be found or launched
     └── CaptureError             one account could not be captured (a run fails)
         ├── LoginFailed          credentials refused, MFA refused
@@ -60,6 +61,12 @@ class IntegrityError(StorageError):
     """Stored bytes or records do not match the hash recorded for them."""
 
     code = "integrity"
+
+
+class DiskFull(StorageError):
+    """Less free disk space than ``[agent] min_free_space`` where evidence is written."""
+
+    code = "disk_full"
 
 
 class BrowserUnavailable(CivicwatchError):

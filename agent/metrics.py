@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -11,13 +12,15 @@ from sqlmodel import func, select
 
 from storage.db import Database
 from storage.models import Finding, Notification, Run
+from storage.space import free_space
 
 
 class ArchiveCollector(Collector):
-    """Gauges computed at scrape time: open findings, outbox backlog, last success."""
+    """Gauges computed at scrape time: open findings, outbox backlog, last success, free space."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, storage_paths: list[Path]) -> None:
         self.db = db
+        self.storage_paths = storage_paths
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self.db.session() as s:
@@ -40,12 +43,17 @@ class ArchiveCollector(Collector):
             if finished is not None:
                 success.add_metric([account], finished.timestamp())
         yield success
+        space = GaugeMetricFamily("civicwatch_storage_free_bytes",
+                                  "Free disk space where evidence is written", labels=["path"])
+        for place in free_space(self.storage_paths):
+            space.add_metric([str(place.path)], place.free)
+        yield space
 
 
 class Metrics:
     """The daemon's metrics registry."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, storage_paths: list[Path]) -> None:
         self.registry = CollectorRegistry()
         self.runs = Counter("civicwatch_runs", "Capture runs by outcome", ["account", "status"],
                             registry=self.registry)
@@ -56,7 +64,7 @@ class Metrics:
         self.alerts = Counter("civicwatch_alerts", "Alert deliveries by outcome", ["result"], registry=self.registry)
         self.browser_restarts = Counter("civicwatch_browser_restarts", "Chromium crashes or disconnects",
                                         registry=self.registry)
-        self.registry.register(ArchiveCollector(db))
+        self.registry.register(ArchiveCollector(db, storage_paths))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -29,6 +29,7 @@ from agent.errors import (
     CivicwatchError,
     LoginFailed,
     LoginRequired,
+    StorageError,
 )
 from agent.locks import AccountBusy, account_lock
 from agent.logins import LoginGuard, outcome_of
@@ -111,18 +112,24 @@ class Runner:
             playwright_version=playwright_version(),
             host=socket.gethostname(),
         )
-        await asyncio.to_thread(self.archive.start_run, run)
+        try:
+            await asyncio.to_thread(self.archive.start_run, run)
+        except StorageError as exc:
+            message = f"the run could not be recorded, so nothing was captured: {exc.message}"
+            log.error("%s: %s", account.id, message)
+            return RunReport(run_id="", account=account.id, status="failed", error=message, error_code=exc.code)
         ctx = logging.LoggerAdapter(log, {"run_id": run.id, "account": account.id})
         ctx.info("capture started: %s", account.url)
         limit = self.settings.agent.run_timeout
         try:
             async with asyncio.timeout(limit.total_seconds()):
+                await asyncio.to_thread(self.services.ensure_space)
                 captured = await self._capture(account, run.id, force_login)
                 if self.settings.links.enabled:
                     captured.links = await self._check_links(account, captured)
         except TimeoutError:
             return await self._failed(run, account, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
-        except (CaptureError, BrowserUnavailable) as exc:
+        except (CaptureError, BrowserUnavailable, StorageError) as exc:
             return await self._failed(run, account, exc, ctx)
         except PlaywrightError as exc:  # an adapter step that was not wrapped: still a recorded failure
             return await self._failed(run, account, translate(exc, "capturing the page"), ctx)
@@ -131,7 +138,10 @@ class Runner:
             raise
         finally:
             self.browser.count_run()
-        report = await asyncio.to_thread(self.recorder.success, run, account, captured)
+        try:
+            report = await asyncio.to_thread(self.recorder.success, run, account, captured)
+        except StorageError as exc:
+            return await self._unstored(run, account, exc, ctx)
         ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
                  len(report.findings))
         for warning in report.warnings:
@@ -237,6 +247,20 @@ class Runner:
     ) -> RunReport:
         ctx.warning("capture failed (%s): %s", exc.code, redact(exc.message))
         return await asyncio.to_thread(self.recorder.failure, run, account, exc)
+
+    async def _unstored(
+        self, run: Run, account: Account, exc: StorageError, ctx: logging.LoggerAdapter[Any]
+    ) -> RunReport:
+        """The page was captured but could not be stored: record the failure, if the store still can."""
+        error = StorageError(f"the capture could not be stored: {exc.message}")
+        error.code = exc.code
+        try:
+            return await self._failed(run, account, error, ctx)
+        except StorageError as again:
+            ctx.error("the failure could not be recorded either (%s); the run stays open until the next start "
+                      "of the daemon marks it interrupted", again.message)
+            return RunReport(run_id=run.id, account=account.id, status="failed", error=error.message,
+                             error_code=error.code)
 
     def _interrupted(self, run_id: str) -> None:
         self.recorder.interrupted(run_id, "the run was cancelled (civicwatch was stopping)")

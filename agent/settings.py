@@ -41,7 +41,7 @@ from agent import redact
 from agent.detect.config import Kind, PolicySettings, RulesSettings
 from agent.detect.content.hits import Severity
 from agent.errors import ConfigError
-from agent.units import DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
+from agent.units import ByteSize, DailyTime, Duration, ScheduleSpec, parse_daily, parse_schedule
 from flows.base import CaptureLimits, Credentials
 from flows.linkcheck import LinkPolicy
 from flows.proxy import Proxy, parse_proxy
@@ -189,6 +189,9 @@ class AgentSettings(_Strict):
     login_pause_after_refusal: Duration = timedelta(hours=6)
     #: on SIGTERM, running captures get this long to finish before they are interrupted
     shutdown_grace: Duration = timedelta(seconds=60)
+    #: runs are refused (and recorded as failed, which alerts) while less than this is free
+    #: where evidence is written; 0 turns the check off
+    min_free_space: ByteSize = 1024**3
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Pure parsers for the human-written values in civicwatch.toml: durations and schedules."""
+"""Pure parsers for the human-written values in civicwatch.toml: durations, sizes and schedules."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ def parse_duration(text: str | float | timedelta) -> timedelta:
     if isinstance(text, timedelta):
         return text
     if isinstance(text, bool):
-        raise ValueError("a duration is a number of seconds or text like '30m'")
+        raise ValueError("a duration is a number of seconds or text like '30m'")  # noqa: TRY004 (pydantic wants ValueError)
     if isinstance(text, int | float):
         if text < 0:
             raise ValueError("a duration cannot be negative")
         return timedelta(seconds=text)
     if not isinstance(text, str):
-        raise ValueError("a duration is a number of seconds or text like '30m'")
+        raise ValueError("a duration is a number of seconds or text like '30m'")  # noqa: TRY004
     compact = text.strip().lower().replace(" ", "")
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:
@@ -63,6 +63,39 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
 ]
 
+
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+               "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]*)")
+
+
+def parse_size(text: str | int) -> int:
+    """``"1 GiB"``, ``"500MB"``, ``"0"`` or a number of bytes -> bytes; pure."""
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise ValueError("a size is a number of bytes or text like '2 GiB'")  # noqa: TRY004 (pydantic wants ValueError)
+    if isinstance(text, int):
+        if text < 0:
+            raise ValueError("a size cannot be negative")
+        return text
+    match = _SIZE.fullmatch(text.strip().lower())
+    if match is None or match.group(2) not in _SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size; write e.g. '500 MB', '2 GiB' or a number of bytes")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)])
+
+
+def format_size(size: int) -> str:
+    """Bytes the way people read them, in binary units: 1536 -> '1.5 KiB'; pure."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = size / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+ByteSize = Annotated[int, BeforeValidator(parse_size), PlainSerializer(format_size, return_type=str)]
 
 @dataclass(frozen=True)
 class Schedule:

@@ -55,6 +55,11 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
+    def file_path(self) -> Path | None:
+        """The SQLite database file; None for PostgreSQL or an in-memory database."""
+        name = self.url.database
+        return Path(name) if self.is_sqlite and name and name != ":memory:" else None
+
     def describe(self) -> str:
         """The URL without its password, for messages."""
         return self.url.render_as_string(hide_password=True)

@@ -15,7 +15,7 @@ from agent.runner import RunReport
 from agent.settings import load_settings
 from storage.blobs import BlobStore
 from storage.db import Database
-from storage.models import Artifact, Blob, Comment, ItemVersion, Post, ProfileVersion, Run
+from storage.models import Artifact, Blob, Comment, Finding, ItemVersion, Post, ProfileVersion, Run
 from tests.conftest import CliResult, Site, edit_config, run_cli
 
 
@@ -166,3 +166,52 @@ def test_saved_sessions_are_encrypted_at_rest(config_file: Path, site: Site) -> 
     assert live_tokens and not any(token.encode() in saved for token in live_tokens)
     assert b"sb_session" not in saved and b"cookies" not in saved
     assert (settings.agent.data_dir / "sessions" / "parks.session").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_disk_short_of_space_refuses_every_run_with_the_reason_and_keeps_what_was_stored(
+    config_file: Path,
+) -> None:
+    assert check(config_file, "library").exit_code == 0
+    edit_config(config_file, 'min_free_space = "100 MiB"', 'min_free_space = "1000 TiB"')
+    result = check(config_file, "--all", "--json")
+    assert result.exit_code == 1 and result.exception is None
+    runs = jsonl(result)
+    assert set(runs) == {"parks", "library", "police", "city-site"}
+    for run in runs.values():
+        assert run["status"] == "failed" and run["error_code"] == "disk_full"
+        assert run["error"].startswith("only ")
+        assert run["error"].endswith("less than [agent] min_free_space (1000.0 TiB): "
+                                     "no capture is taken until disk space is freed")
+    settings = load_settings(config_file)
+    with database(config_file).session() as s:
+        statuses = s.exec(select(Run.account_id, Run.status, Run.error_code)).all()
+        failures = s.exec(select(Finding.account_id).where(Finding.kind == "capture_failed")).all()
+        stored = s.exec(select(Blob.sha256)).all()
+    assert sorted(statuses) == sorted([("library", "ok", None)] + [(a, "failed", "disk_full") for a in runs])
+    assert sorted(failures) == sorted(runs)  # each account's record has a gap, and says why
+    blobs = BlobStore(settings.agent.data_dir / "blobs")
+    assert stored and all(blobs.check(sha) is None for sha in stored)
+
+
+def test_a_capture_that_cannot_be_stored_fails_its_run_with_the_reason_and_the_others_still_report(
+    config_file: Path,
+) -> None:
+    blobs = load_settings(config_file).agent.data_dir / "blobs"
+    blobs.mkdir(parents=True)
+    for prefix in range(256):  # every blob's folder is taken by a file: no artifact can be written
+        (blobs / f"{prefix:02x}").write_bytes(b"")
+    result = check(config_file, "parks", "library", "--json")
+    assert result.exit_code == 1 and result.exception is None
+    runs = jsonl(result)
+    assert set(runs) == {"parks", "library"}
+    for run in runs.values():
+        assert run["status"] == "failed" and run["error_code"] == "storage"
+        assert run["error"].startswith("the capture could not be stored: cannot write blob ")
+    with database(config_file).session() as s:
+        rows = s.exec(select(Run.account_id, Run.status, Run.error)).all()
+    assert sorted((a, st) for a, st, _ in rows) == [("library", "failed"), ("parks", "failed")]
+    assert all(e.startswith("the capture could not be stored") for _, _, e in rows)
+    for prefix in range(256):
+        (blobs / f"{prefix:02x}").unlink()
+    again = check(config_file, "parks", "library", "--json")
+    assert again.exit_code == 0, again.stdout

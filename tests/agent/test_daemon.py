@@ -110,6 +110,9 @@ def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metri
     assert 'civicwatch_runs_total{account="parks",status="ok"} 1.0' in metrics
     assert 'civicwatch_findings_open{kind="unauthorized_author"} 1.0' in metrics
     assert "civicwatch_run_duration_seconds_bucket" in metrics
+    data_dir = load_settings(config_file).agent.data_dir
+    assert f'civicwatch_storage_free_bytes{{path="{data_dir}"}}' in metrics
+    assert health["storage"] == {"low_space": None}
     status = json.loads(run_cli("--config", str(config_file), "status", "--json").stdout)
     assert status["daemon"]["running"] is True
     assert {a["account"]: a["last_run"]["status"] for a in status["accounts"]} == {
@@ -130,6 +133,20 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_disk_short_of_space_degrades_health_and_every_run_fails_saying_why(
+    daemon: DaemonProcess, config_file: Path
+) -> None:
+    edit_config(config_file, 'min_free_space = "100 MiB"', 'min_free_space = "1000 TiB"')
+    daemon.start()
+    health = wait_for(lambda: (h := daemon.health()) and len(h["accounts_failing"]) == 4 and h,
+                      60, "every account's first run to be refused")
+    assert health["status"] == "degraded"
+    assert health["storage"]["low_space"].endswith("less than [agent] min_free_space (1000.0 TiB): "
+                                                   "no capture is taken until disk space is freed")
+    assert {(r.status, r.error_code) for r in runs(config_file)} == {("failed", "disk_full")}
+    assert daemon.proc is not None and daemon.proc.poll() is None  # still running, ready for when space is freed
 
 
 def test_sighup_reloads_jobs_and_refuses_a_broken_file(daemon: DaemonProcess, config_file: Path) -> None:

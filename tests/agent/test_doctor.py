@@ -59,3 +59,12 @@ def test_a_link_proxy_that_listens_is_reported_with_where_it_is(config_file: Pat
         code, lines = doctor(config_file)
     assert code == 0, "\n".join(f"{k}: {v}" for k, v in lines.items())
     assert lines["links"] == f"ok link checks go through {proxy}, which accepts connections"
+
+
+def test_less_free_space_than_the_minimum_fails_the_storage_check_naming_the_setting(config_file: Path) -> None:
+    edit_config(config_file, 'min_free_space = "100 MiB"', 'min_free_space = "1000 TiB"')
+    code, lines = doctor(config_file)
+    assert code == 1
+    assert lines["storage"].startswith("FAIL only ")
+    assert lines["storage"].endswith("less than [agent] min_free_space (1000.0 TiB): "
+                                     "no capture is taken until disk space is freed")

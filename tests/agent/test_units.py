@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from agent.units import format_duration, parse_duration, parse_schedule
+from agent.units import format_duration, format_size, parse_duration, parse_schedule, parse_size
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,23 @@ def test_cron_schedule_is_validated() -> None:
 def test_bad_schedules_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_schedule(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1 GiB", 1024**3), ("500MB", 500 * 1000**2), ("100 mib", 100 * 1024**2), ("1.5 KiB", 1536), ("0", 0),
+     (4096, 4096), ("2 tb", 2 * 1000**4)],
+)
+def test_sizes_parse_in_decimal_and_binary_units(text: str | int, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "lots", "1 parsec", "-1 GiB", "1 GiB free"])
+def test_bad_sizes_say_how_to_write_one(text: str) -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size(text)
+
+
+def test_sizes_print_in_binary_units() -> None:
+    assert [format_size(n) for n in (0, 1023, 1536, 5 * 1024**3, 3 * 1024**4)] == [
+        "0 bytes", "1023 bytes", "1.5 KiB", "5.0 GiB", "3.0 TiB"]
