@@ -10,6 +10,8 @@ to the directory of the config file.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextvars
 import ipaddress
 import os
@@ -422,12 +424,42 @@ def _proxy(url: str | None, where: str) -> Proxy | None:
     return proxy
 
 
+def totp_seed(text: str) -> str:
+    """The TOTP seed as the one-time code generator takes it (base32, upper case, no spaces); pure.
+
+    Sites show the seed grouped (``jbsw y3dp ehpk 3pxp``); that form is accepted too.
+    Raises ValueError, without the seed in the message, when it is not base32.
+    """
+    seed = re.sub(r"[\s-]", "", text).upper().rstrip("=")
+    try:
+        decoded = base64.b32decode(seed + "=" * (-len(seed) % 8))
+    except binascii.Error:
+        decoded = b""
+    if not decoded:
+        raise ValueError("is not a TOTP seed: expected the base32 text the site showed when two-step "
+                         "sign-in was set up (letters A-Z and digits 2-7)")
+    return seed
+
+
 class CredentialSettings(_Strict):
     """``[accounts.credentials]``: secrets are references (env:, file:, cred:)."""
 
     username: str
     password: Secret
     totp_secret: Secret | None = None
+
+    @field_validator("totp_secret")
+    @classmethod
+    def _totp_seed(cls, value: SecretValue | None) -> SecretValue | None:
+        if value is None:
+            return None
+        try:
+            seed = SecretValue(totp_seed(value.get_secret_value()))
+        except ValueError as exc:
+            raise ValueError(f"{value.source if value.is_reference else 'the value'} {exc}") from None
+        seed.source = value.source
+        redact.remember(seed.get_secret_value())
+        return seed
 
     def resolved(self) -> Credentials:
         """The credentials in the plain form adapters take."""

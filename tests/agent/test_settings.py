@@ -95,6 +95,20 @@ def test_missing_secret_file_is_named(tmp_path: Path) -> None:
     assert f"secret file {tmp_path / 'nope'} does not exist" in text
 
 
+def test_a_totp_seed_written_as_the_site_shows_it_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "seed").write_text("jbsw y3dp ehpk 3pxp\n")
+    settings = load_settings(write(tmp_path, MINIMAL + 'totp_secret = "file:seed"\n'))
+    seed = settings.account("parks").credentials.totp_secret
+    assert seed is not None and seed.get_secret_value() == "JBSWY3DPEHPK3PXP" and seed.source == "file:seed"
+
+
+def test_a_totp_seed_that_is_not_base32_is_named_without_its_value(tmp_path: Path) -> None:
+    (tmp_path / "seed").write_text("otpauth-copy-error!\n")
+    text = problems(write(tmp_path, MINIMAL + 'totp_secret = "file:seed"\n'))
+    assert "credentials.totp_secret: file:seed is not a TOTP seed: expected the base32 text" in text
+    assert "otpauth-copy-error" not in text
+
+
 def test_systemd_credential_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "creds").mkdir()
     (tmp_path / "creds" / "parks").write_text("cred-value")
