@@ -10,6 +10,7 @@ the code, the CLI and the findings only ever see this vocabulary.
     │   ├── IntegrityError       a stored byte no longer matches its recorded hash
     │   └── DiskFull             less free space than [agent] min_free_space: runs are refused
     ├── BrowserUnavailable       Chromium cannot be found or launched
+    ├── InternalError            a bug: an error nobody translated; its run fails, the log has the traceback
     └── CaptureError             one account could not be captured (a run fails)
         ├── LoginFailed          credentials refused, MFA refused
         │   ├── LoginRequired    not signed in, and no credentials were offered
@@ -73,6 +74,12 @@ class BrowserUnavailable(CivicwatchError):
     """No usable Chromium: not installed, not executable, or it crashed at launch."""
 
     code = "browser"
+
+
+class InternalError(CivicwatchError):
+    """An unexpected error inside civicwatch (a bug); the run fails and names it, the others go on."""
+
+    code = "internal"
 
 
 class CaptureError(CivicwatchError):

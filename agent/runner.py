@@ -27,6 +27,7 @@ from agent.errors import (
     CaptureError,
     CaptureTimeout,
     CivicwatchError,
+    InternalError,
     LoginFailed,
     LoginRequired,
     StorageError,
@@ -136,12 +137,16 @@ class Runner:
         except asyncio.CancelledError:
             await asyncio.shield(asyncio.to_thread(self._interrupted, run.id))
             raise
+        except Exception as exc:  # noqa: BLE001 - a bug fails its own run, recorded with its traceback in the log
+            return await self._failed(run, account, self._bug(exc, account, ctx), ctx)
         finally:
             self.browser.count_run()
         try:
             report = await asyncio.to_thread(self.recorder.success, run, account, captured)
         except StorageError as exc:
             return await self._unstored(run, account, exc, ctx)
+        except Exception as exc:  # noqa: BLE001 - as above; the run's transaction was rolled back
+            return await self._failed(run, account, self._bug(exc, account, ctx), ctx)
         ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
                  len(report.findings))
         for warning in report.warnings:
@@ -247,6 +252,14 @@ class Runner:
     ) -> RunReport:
         ctx.warning("capture failed (%s): %s", exc.code, redact(exc.message))
         return await asyncio.to_thread(self.recorder.failure, run, account, exc)
+
+    @staticmethod
+    def _bug(exc: Exception, account: Account, ctx: logging.LoggerAdapter[Any]) -> InternalError:
+        """Log an error nobody translated, with its traceback; the run fails naming it."""
+        ctx.exception("internal error during the run")
+        detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+        return InternalError(f"internal error ({type(exc).__name__}: {detail}): a bug in civicwatch or "
+                             f"its {account.platform!r} adapter; the log has the traceback")
 
     async def _unstored(
         self, run: Run, account: Account, exc: StorageError, ctx: logging.LoggerAdapter[Any]

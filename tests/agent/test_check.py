@@ -8,15 +8,19 @@ import socket
 from pathlib import Path
 from typing import Any
 
+from playwright.async_api import Page
 from sqlmodel import func, select
 
 from agent.cli.check import _line
 from agent.runner import RunReport
 from agent.settings import load_settings
+from flows import registry
+from flows.base import CaptureResult
+from flows.sandbox import SandboxAdapter
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import Artifact, Blob, Comment, Finding, ItemVersion, Post, ProfileVersion, Run
-from tests.conftest import CliResult, Site, edit_config, run_cli
+from tests.conftest import CliResult, Site, edit_config, run_cli, set_key
 
 
 def check(config: Path, *args: str) -> CliResult:
@@ -215,3 +219,36 @@ def test_a_capture_that_cannot_be_stored_fails_its_run_with_the_reason_and_the_o
         (blobs / f"{prefix:02x}").unlink()
     again = check(config_file, "parks", "library", "--json")
     assert again.exit_code == 0, again.stdout
+
+
+class TitleCountAdapter(SandboxAdapter):
+    """A third-party adapter with a bug: it reads a number from text that is not one."""
+
+    name = "sandbox-title-count"
+
+    async def snapshot(self, page: Page) -> CaptureResult:
+        result = await super().snapshot(page)
+        int(await page.title())  # the title is words: ValueError
+        return result
+
+
+def test_a_bug_in_an_adapter_fails_only_its_own_run_naming_it_with_the_traceback_in_the_log(
+    config_file: Path,
+) -> None:
+    registry.register(TitleCountAdapter)
+    set_key(config_file, "library", "platform", f'"{TitleCountAdapter.name}"')
+    result = check(config_file, "library", "police", "--json")
+    assert result.exit_code == 1 and result.exception is None
+    runs = jsonl(result)
+    assert runs["police"]["status"] == "ok"
+    library = runs["library"]
+    assert library["status"] == "failed" and library["error_code"] == "internal"
+    assert library["error"].startswith("internal error (ValueError: invalid literal for int() with base 10: ")
+    assert library["error"].endswith("a bug in civicwatch or its 'sandbox-title-count' adapter; "
+                                     "the log has the traceback")
+    assert "Traceback (most recent call last)" in result.stderr and "int(await page.title())" in result.stderr
+    with database(config_file).session() as s:
+        run = s.exec(select(Run).where(Run.account_id == "library")).one()
+        finding = s.exec(select(Finding).where(Finding.account_id == "library")).one()
+    assert run.status == "failed" and run.error_code == "internal" and run.finished_at
+    assert finding.kind == "capture_failed"
