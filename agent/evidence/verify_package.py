@@ -18,7 +18,9 @@ import hashlib
 import json
 import sys
 import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 # --- Ed25519 verification (RFC 8032, section 5.1.7), used only without `cryptography` ---
 
@@ -85,16 +87,29 @@ def ed25519_verify_pure(public: bytes, message: bytes, signature: bytes) -> bool
 
 
 def ed25519_verify(public_pem: bytes, message: bytes, signature: bytes) -> bool:
-    """Verify with `cryptography` if available, else with the pure implementation above."""
+    """Verify with `cryptography` if available, else with the pure implementation above.
+
+    A key that is not a readable Ed25519 public key verifies nothing (False).
+    """
     try:
         from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
         from cryptography.hazmat.primitives.serialization import load_pem_public_key
     except ImportError:
-        der = base64.b64decode("".join(line for line in public_pem.decode().splitlines() if "-----" not in line))
+        try:
+            text = public_pem.decode("ascii")
+            der = base64.b64decode("".join(line for line in text.splitlines() if "-----" not in line))
+        except ValueError:
+            return False
         return ed25519_verify_pure(der[-32:], message, signature)
-    key = load_pem_public_key(public_pem)
     try:
-        key.verify(signature, message)  # type: ignore[union-attr, call-arg]
+        key = load_pem_public_key(public_pem)
+    except ValueError:
+        return False
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(signature, message)
     except InvalidSignature:
         return False
     return True
@@ -103,54 +118,113 @@ def ed25519_verify(public_pem: bytes, message: bytes, signature: bytes) -> bool:
 # --- the package ------------------------------------------------------------------------
 
 class Package:
+    """The files of a package, zipped or unzipped. Damaged or unsafe names are kept in ``damaged``."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.zip = zipfile.ZipFile(path) if path.is_file() else None
+        self.damaged: dict[str, str] = {}
 
     def names(self) -> list[str]:
         if self.zip is not None:
             return [n for n in self.zip.namelist() if not n.endswith("/")]
-        return [str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file()]
+        return [p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file()]
 
     def read(self, name: str) -> bytes | None:
+        """The file's bytes; None when it is missing, or damaged (then it is in ``damaged``)."""
+        if name in self.damaged:
+            return None
+        parts = name.split("/")
+        if not name or name.startswith("/") or "\\" in name or ".." in parts or "" in parts:
+            self.damaged[name] = "not a file name inside the package"
+            return None
         try:
-            return self.zip.read(name) if self.zip is not None else (self.path / name).read_bytes()
-        except (KeyError, FileNotFoundError):
+            if self.zip is not None:
+                return self.zip.read(name)
+            path = self.path / name
+            return path.read_bytes() if path.is_file() else None
+        except KeyError:
+            return None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            self.damaged[name] = f"cannot be read ({exc})"
+            return None
+
+    def json(self, name: str, problems: list[str]) -> Any:
+        """The file parsed as JSON; None (and a problem) when it is not JSON."""
+        data = self.read(name)
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            problems.append(f"{name}: not valid JSON (altered or damaged)")
             return None
 
 
 def verify(path: Path) -> list[str]:
     """Every problem found in the package (empty when it verifies)."""
-    pkg = Package(path)
+    try:
+        pkg = Package(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [f"{path.name}: not a readable zip file ({exc}): not an evidence package, or damaged"]
     problems: list[str] = []
+    _check_sums(pkg, problems)
+    _check_chain(pkg, problems)
+    problems += [f"{name}: {why}" for name, why in pkg.damaged.items()]
+    return problems
+
+
+def _check_sums(pkg: Package, problems: list[str]) -> None:
+    """Every file matches SHA256SUMS, and nothing was added."""
     sums = pkg.read("SHA256SUMS")
     if sums is None:
-        return ["SHA256SUMS is missing"]
+        problems.append("SHA256SUMS is missing")
+        return
     listed = {}
-    for line in sums.decode().splitlines():
+    for line in sums.decode("utf-8", "replace").splitlines():
         digest, _, name = line.partition("  ")
         listed[name] = digest
         data = pkg.read(name)
         if data is None:
-            problems.append(f"{name}: listed in SHA256SUMS but missing")
+            if name not in pkg.damaged:
+                problems.append(f"{name}: listed in SHA256SUMS but missing")
         elif hashlib.sha256(data).hexdigest() != digest:
             problems.append(f"{name}: does not match its sha256 in SHA256SUMS (altered)")
     for name in pkg.names():
         if name != "SHA256SUMS" and name not in listed:
             problems.append(f"{name}: not listed in SHA256SUMS (added)")
-    chain = json.loads(pkg.read("chain.json") or b"{}")
-    keys = {k["fingerprint"]: pkg.read(k["file"]) for k in chain.get("public_keys", [])}
+
+
+def _check_chain(pkg: Package, problems: list[str]) -> None:
+    """Every manifest is the one the chain lists, follows the previous one, is signed, and lists what is here."""
+    chain = pkg.json("chain.json", problems)
+    if not isinstance(chain, dict) or not chain.get("manifests"):
+        if "chain.json" not in pkg.damaged:
+            problems.append("chain.json is missing or lists no manifest: nothing in the package is signed")
+        return
+    keys = {k.get("fingerprint"): pkg.read(str(k.get("file"))) for k in chain.get("public_keys", [])
+            if isinstance(k, dict)}
     previous = chain.get("starts_after")
-    for link in chain.get("manifests", []):
+    for number, link in enumerate(chain["manifests"], 1):
+        fields = ("seq", "run_id", "file", "signature", "sha256")
+        if not isinstance(link, dict) or any(not isinstance(link.get(f), (str, int)) for f in fields):
+            problems.append(f"chain.json: manifest entry {number} is incomplete (altered or damaged)")
+            continue
         label = f"manifest #{link['seq']} (run {link['run_id']})"
-        body = pkg.read(link["file"])
-        signature = pkg.read(link["signature"])
+        body = pkg.read(str(link["file"]))
+        signature = pkg.read(str(link["signature"]))
         if body is None or signature is None:
             problems.append(f"{label}: its file or signature is missing")
             continue
         if hashlib.sha256(body).hexdigest() != link["sha256"]:
             problems.append(f"{label}: does not match the sha256 the chain lists (altered)")
-        manifest = json.loads(body)
+        try:
+            manifest = json.loads(body)
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict):
+            problems.append(f"{label}: not valid JSON (altered or damaged)")
+            continue
         if previous is not None and manifest.get("prev") != previous:
             problems.append(f"{label}: does not follow the previous manifest (chain broken)")
         previous = link["sha256"]
@@ -161,14 +235,19 @@ def verify(path: Path) -> list[str]:
             problems.append(f"{label}: its signature does not verify")
         if link.get("disposed") or not link.get("artifacts_included", True):
             continue  # disposed of under retention, or outside the exported range
+        files = link.get("artifacts") if isinstance(link.get("artifacts"), dict) else {}
         for artifact in manifest.get("artifacts", []):
-            name = link["artifacts"].get(artifact["sha256"])
-            data = pkg.read(name) if name else None
+            if not isinstance(artifact, dict):
+                problems.append(f"{label}: an artifact entry is not readable (altered or damaged)")
+                continue
+            kind, digest = artifact.get("kind", "artifact"), str(artifact.get("sha256", ""))
+            name = files.get(digest)
+            data = pkg.read(str(name)) if name else None
             if data is None:
-                problems.append(f"{label}: its {artifact['kind']} ({artifact['sha256'][:12]}…) is not in the package")
-            elif hashlib.sha256(data).hexdigest() != artifact["sha256"]:
-                problems.append(f"{label}: its {artifact['kind']} does not match the manifest (altered)")
-    return problems
+                if name not in pkg.damaged:
+                    problems.append(f"{label}: its {kind} ({digest[:12]}…) is not in the package")
+            elif hashlib.sha256(data).hexdigest() != digest:
+                problems.append(f"{label}: its {kind} does not match the manifest (altered)")
 
 
 def main(argv: list[str]) -> int:

@@ -122,6 +122,56 @@ def test_a_rewritten_manifest_fails_its_signature(package: Path, tmp_path: Path)
     assert result.returncode == 1 and "its signature does not verify" in result.stdout
 
 
+def test_a_file_that_is_not_a_zip_or_is_cut_short_is_refused_not_crashed_on(package: Path, tmp_path: Path) -> None:
+    script = unzip(package, tmp_path / "p") / "verify_package.py"
+    (tmp_path / "notes.zip").write_text("meeting notes")
+    (tmp_path / "cut.zip").write_bytes(package.read_bytes()[: package.stat().st_size // 2])
+    for name in ("notes.zip", "cut.zip"):
+        result = standalone(tmp_path / name, script)
+        assert result.returncode == 1 and not result.stderr, result.stderr
+        assert f"PROBLEM  {name}: not a readable zip file" in result.stdout
+        assert "not an evidence package, or damaged" in result.stdout
+        via_cli = run_cli("evidence", "verify", str(tmp_path / name))
+        assert via_cli.exit_code == 1 and via_cli.exception is None and "not a readable zip file" in via_cli.stdout
+
+
+def test_a_damaged_file_inside_the_zip_is_named(package: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(package) as z:
+        shot = next(i for i in z.infolist() if i.filename.endswith(".png"))
+    data = bytearray(package.read_bytes())
+    data[shot.header_offset + 30 + len(shot.filename) + len(shot.extra) + shot.compress_size // 2] ^= 0xFF
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    result = standalone(damaged, unzip(package, tmp_path / "p") / "verify_package.py")
+    assert result.returncode == 1 and not result.stderr, result.stderr
+    assert f"PROBLEM  {shot.filename}: cannot be read (Bad CRC-32" in result.stdout
+
+
+def test_a_package_stripped_of_its_signed_chain_does_not_verify(package: Path, tmp_path: Path) -> None:
+    folder = unzip(package, tmp_path / "p")
+    (folder / "chain.json").unlink()
+    rewrite_sums(folder)
+    result = standalone(folder, folder / "verify_package.py")
+    assert result.returncode == 1
+    assert "chain.json is missing or lists no manifest: nothing in the package is signed" in result.stdout
+    (folder / "chain.json").write_text("{not json")
+    rewrite_sums(folder)
+    result = standalone(folder, folder / "verify_package.py")
+    assert result.returncode == 1 and not result.stderr, result.stderr
+    assert "PROBLEM  chain.json: not valid JSON (altered or damaged)" in result.stdout
+
+
+def test_names_pointing_outside_the_package_are_not_read(package: Path, tmp_path: Path) -> None:
+    folder = unzip(package, tmp_path / "p")
+    (tmp_path / "outside.txt").write_text("not part of the package")
+    with (folder / "SHA256SUMS").open("a") as sums:
+        sums.write(f"{'0' * 64}  ../outside.txt\n{'0' * 64}  /dev/zero\n")
+    result = standalone(folder, folder / "verify_package.py")
+    assert result.returncode == 1
+    assert "PROBLEM  ../outside.txt: not a file name inside the package" in result.stdout
+    assert "PROBLEM  /dev/zero: not a file name inside the package" in result.stdout
+
+
 def test_a_package_for_one_finding(archive: Path, tmp_path: Path) -> None:
     listed = run_cli("--config", str(archive), "findings", "list", "--json", "--kind", "post_deleted")
     finding = json.loads(listed.stdout.splitlines()[0])
