@@ -32,6 +32,7 @@ from agent.alerts.sender import Sender
 from agent.browser import BrowserHost
 from agent.errors import ConfigError
 from agent.evidence.tsa import stamp_pending
+from agent.locks import account_busy
 from agent.metrics import Metrics
 from agent.retention import run_disposition
 from agent.runner import Runner
@@ -123,7 +124,9 @@ class Daemon:
             self.stopping.set()
 
     async def _recover(self) -> None:
-        result = await asyncio.to_thread(recover, self.services.archive, utcnow())
+        data_dir = self.settings.agent.data_dir
+        result = await asyncio.to_thread(recover, self.services.archive, utcnow(),
+                                         lambda account_id: account_busy(data_dir, account_id))
         for run_id in result.interrupted:
             await asyncio.to_thread(self.runner.recorder.interrupted, run_id,
                                     "the process stopped during this run (crash, kill or power loss)")
@@ -131,6 +134,9 @@ class Daemon:
         if result.interrupted:
             log.warning("marked %d run(s) interrupted by the last stop; their accounts run again now: %s",
                         len(result.interrupted), ", ".join(result.interrupted))
+        if result.live:
+            log.info("left alone: %d run(s) another civicwatch process is doing now: %s", len(result.live),
+                     ", ".join(result.live))
         if result.temp_files:
             log.info("removed %d temporary file(s) left by a crash", result.temp_files)
         if result.missing_blobs:

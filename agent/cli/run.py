@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from agent.cli import AppContext, cli, pass_app
 from agent.daemon import Daemon, heartbeat_age
+from agent.locks import daemon_lock
 from agent.services import open_services
 from agent.timefmt import local
 from storage.clock import utcnow
@@ -26,7 +27,8 @@ HEARTBEAT_STALE_SECONDS = 120
 def run(app: AppContext) -> None:
     """Run the daemon: scheduled captures, alerts, the web portal, /healthz and /metrics."""
     settings = app.settings()
-    code = asyncio.run(Daemon(app.config, settings).run())
+    with daemon_lock(settings.agent.data_dir):
+        code = asyncio.run(Daemon(app.config, settings).run())
     raise click.exceptions.Exit(code)
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from agent.errors import StorageError
 from agent.settings import load_settings
 from storage.db import Database
 from storage.models import Artifact, Run
@@ -204,3 +205,42 @@ def test_kill_9_mid_capture_is_repaired_on_the_next_start(daemon: DaemonProcess,
         shas = {a.sha256 for a in s.exec(select(Artifact)).all()}
     db.dispose()
     assert shas and all((data_dir / "blobs" / sha[:2] / sha[2:4] / sha).exists() for sha in shas)
+
+
+def test_a_second_daemon_on_the_same_data_dir_is_refused_naming_the_first(
+    daemon: DaemonProcess, config_file: Path
+) -> None:
+    daemon.start()
+    assert daemon.proc is not None
+    second = subprocess.run([sys.executable, "-m", "agent", "--config", str(config_file), "run"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    data_dir = load_settings(config_file).agent.data_dir
+    assert second.returncode == 1
+    assert (f"another civicwatch daemon (pid {daemon.proc.pid}) is already running on {data_dir}; "
+            "stop it first") in second.stderr
+    assert daemon.proc.poll() is None and daemon.health()["status"] in ("ok", "degraded")
+
+
+def test_a_daemon_starting_while_check_captures_leaves_that_run_alone(
+    daemon: DaemonProcess, config_file: Path, site: Site
+) -> None:
+    site.admin.patch_account("library", delay_ms=2000)
+    check = subprocess.Popen([sys.executable, "-m", "agent", "--config", str(config_file), "check", "library",
+                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        def running() -> Run | None:
+            try:
+                return next((r for r in runs(config_file) if r.status == "running"), None)
+            except StorageError:  # the check has not created the database yet
+                return None
+
+        manual = wait_for(running, 60, "the manual capture to start")
+        daemon.start()
+        out, _ = check.communicate(timeout=120)
+    finally:
+        check.kill()
+    assert check.returncode == 0, out
+    assert json.loads(out)["run_id"] == manual.id
+    after = {r.id: r for r in runs(config_file)}
+    assert after[manual.id].status == "ok"  # not marked interrupted by the daemon's start
+    assert "left alone: 1 run(s) another civicwatch process is doing now" in daemon.log.read_text()
