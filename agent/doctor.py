@@ -90,8 +90,8 @@ def _storage(services: Services) -> Check:
     minimum = services.settings.agent.min_free_space
     fullest = min(free_space(services.storage_paths()), key=lambda space: space.free)
     where = f"{format_size(fullest.free)} free under {fullest.path}"
-    if (short := services.low_space()) is not None:
-        return Check("storage", "fail", shortage_message(short, minimum),
+    if fullest.free < minimum:
+        return Check("storage", "fail", shortage_message(fullest, minimum),
                      "free disk space, or move data_dir to a larger volume (docs/operations.md)")
     if fullest.free < 5 * (minimum or _GIB):
         return Check("storage", "warn", where, "plan for more space: below [agent] min_free_space "

@@ -265,8 +265,7 @@ class Runner:
         self, run: Run, account: Account, exc: StorageError, ctx: logging.LoggerAdapter[Any]
     ) -> RunReport:
         """The page was captured but could not be stored: record the failure, if the store still can."""
-        error = StorageError(f"the capture could not be stored: {exc.message}")
-        error.code = exc.code
+        error = type(exc)(f"the capture could not be stored: {exc.message}")
         try:
             return await self._failed(run, account, error, ctx)
         except StorageError as again:
