@@ -149,16 +149,13 @@ class Package:
             self.damaged[name] = f"cannot be read ({exc})"
             return None
 
-    def json(self, name: str, problems: list[str]) -> Any:
-        """The file parsed as JSON; None (and a problem) when it is not JSON."""
-        data = self.read(name)
-        if data is None:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            problems.append(f"{name}: not valid JSON (altered or damaged)")
-            return None
+
+def _loads(data: bytes) -> Any:
+    """The bytes parsed as JSON; None when they are not JSON."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def verify(path: Path) -> list[str]:
@@ -197,7 +194,10 @@ def _check_sums(pkg: Package, problems: list[str]) -> None:
 
 def _check_chain(pkg: Package, problems: list[str]) -> None:
     """Every manifest is the one the chain lists, follows the previous one, is signed, and lists what is here."""
-    chain = pkg.json("chain.json", problems)
+    raw = pkg.read("chain.json")
+    chain = None if raw is None else _loads(raw)
+    if raw is not None and chain is None:
+        problems.append("chain.json: not valid JSON (altered or damaged)")
     if not isinstance(chain, dict) or not chain.get("manifests"):
         if "chain.json" not in pkg.damaged:
             problems.append("chain.json is missing or lists no manifest: nothing in the package is signed")
@@ -218,10 +218,7 @@ def _check_chain(pkg: Package, problems: list[str]) -> None:
             continue
         if hashlib.sha256(body).hexdigest() != link["sha256"]:
             problems.append(f"{label}: does not match the sha256 the chain lists (altered)")
-        try:
-            manifest = json.loads(body)
-        except ValueError:
-            manifest = None
+        manifest = _loads(body)
         if not isinstance(manifest, dict):
             problems.append(f"{label}: not valid JSON (altered or damaged)")
             continue
