@@ -58,7 +58,7 @@ def summary(settings: Settings) -> list[str]:
         f"configuration: {settings.source or '(defaults and environment only)'}",
         f"data directory: {a.data_dir}",
         f"database: {Database(a.sqlalchemy_url()).describe()}",
-        f"browser: {b.executable_path or 'auto (Playwright Chromium, else /usr/lib/chromium/chromium)'}"
+        f"browser: {b.executable_path or 'auto (civicwatch browser path names it)'}"
         f"{' (headless)' if b.headless else ''}",
         f"concurrency: {a.concurrency}; time zone: {a.timezone}",
         f"link checks: {link_route(settings)}",

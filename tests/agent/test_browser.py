@@ -1,11 +1,16 @@
-"""The browser host spreads concurrent captures over its Chromiums and heals a lost one."""
+"""The browser host finds the right Chromium, spreads concurrent captures over its Chromiums
+and heals a lost one."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from agent.browser import BrowserHost
+import pytest
+
+from agent import browser as browser_module
+from agent.browser import BrowserHost, find_chromium
+from agent.errors import BrowserUnavailable
 from agent.settings import BrowserSettings, load_settings
 from tests.conftest import run_async
 
@@ -89,3 +94,91 @@ def test_closing_the_host_leaves_no_chromium_and_can_start_again() -> None:
     finally:
         run_async(host.close)
     assert not host.running
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def playwright_layout(tmp_path: Path) -> tuple[Path, Path]:
+    """Playwright's browsers folder after `playwright install chromium`: the browser and its shell."""
+    chrome = _executable(tmp_path / "ms-playwright" / "chromium-1255" / "chrome-linux64" / "chrome")
+    shell = _executable(tmp_path / "ms-playwright" / "chromium_headless_shell-1255" /
+                        "chrome-headless-shell-linux64" / "chrome-headless-shell")
+    return chrome, shell
+
+
+@pytest.fixture
+def system_chromium(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The distribution's Chromium and headless shell, in a folder of the test's own."""
+    chrome = _executable(tmp_path / "usr" / "chromium")
+    shell = _executable(tmp_path / "usr" / "chromium-headless-shell")
+    monkeypatch.setattr(browser_module, "SYSTEM_CHROMIUM", (str(chrome),))
+    monkeypatch.setattr(browser_module, "SYSTEM_HEADLESS_SHELL", (str(shell),))
+    return chrome, shell
+
+
+def test_headless_captures_prefer_playwrights_headless_shell_to_its_browser(
+        playwright_layout: tuple[Path, Path], system_chromium: tuple[Path, Path]) -> None:
+    chrome, shell = playwright_layout
+    assert find_chromium(None, str(chrome), headless=True) == shell
+    assert find_chromium(None, str(chrome), headless=False) == chrome
+
+
+def test_playwrights_older_shell_layout_is_found_too(tmp_path: Path, system_chromium: tuple[Path, Path]) -> None:
+    chrome = _executable(tmp_path / "pw" / "chromium-1148" / "chrome-linux" / "chrome")
+    shell = _executable(tmp_path / "pw" / "chromium_headless_shell-1148" / "chrome-linux" / "headless_shell")
+    assert find_chromium(None, str(chrome)) == shell
+
+
+def test_playwrights_browser_without_its_shell_comes_before_the_distributions(
+        playwright_layout: tuple[Path, Path], system_chromium: tuple[Path, Path]) -> None:
+    chrome, shell = playwright_layout
+    shell.unlink()
+    assert find_chromium(None, str(chrome)) == chrome
+
+
+def test_the_distributions_headless_shell_comes_before_its_full_browser(system_chromium: tuple[Path, Path]) -> None:
+    chrome, shell = system_chromium
+    missing_bundle = "/nonexistent/ms-playwright/chromium-1255/chrome-linux64/chrome"
+    assert find_chromium(None, missing_bundle, headless=True) == shell
+    assert find_chromium(None, missing_bundle, headless=False) == chrome
+    shell.unlink()
+    assert find_chromium(None, missing_bundle, headless=True) == chrome
+
+
+def test_a_configured_executable_wins_and_one_that_cannot_run_is_named(
+        tmp_path: Path, playwright_layout: tuple[Path, Path]) -> None:
+    mine = _executable(tmp_path / "opt" / "my-chromium")
+    assert find_chromium(mine, str(playwright_layout[0])) == mine
+    mine.chmod(0o644)
+    with pytest.raises(BrowserUnavailable, match=r"executable_path .*my-chromium is not an executable file"):
+        find_chromium(mine, str(playwright_layout[0]))
+
+
+def test_no_chromium_anywhere_says_how_to_install_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser_module, "SYSTEM_CHROMIUM", (str(tmp_path / "none"),))
+    monkeypatch.setattr(browser_module, "SYSTEM_HEADLESS_SHELL", ())
+    with pytest.raises(BrowserUnavailable, match="apt-get install chromium chromium-headless-shell"):
+        find_chromium(None, str(tmp_path / "chromium-1255" / "chrome-linux64" / "chrome"))
+
+
+def test_the_host_launches_the_chromium_that_browser_path_names() -> None:
+    host = BrowserHost(SETTINGS, instances=1)
+
+    async def go() -> str:
+        async with host.context() as context:
+            page = await asyncio.wait_for(context.new_page(), 30)
+            return await page.evaluate("() => navigator.userAgent")
+
+    try:
+        agent = run_async(go)
+    finally:
+        run_async(host.close)
+    found = run_async(lambda: browser_module.locate_chromium(SETTINGS))
+    assert host.executable == found
+    assert "HeadlessChrome" in agent
