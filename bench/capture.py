@@ -10,8 +10,12 @@ In one invocation, in alternation, on the same sandbox pages (served by a separa
                   already stored, as the daemon runs every hour): scrolling, owner
                   screenshot and DOM, settings page, visitor view, avatar, WARC, hashing,
                   signing, DB, detection, link checks; `civicwatch:first` = a fresh install
-(b) bare          one Chromium, one reused page per worker, full-page PNG only (the floor)
+(b) bare          one Chromium, one reused page per worker, full-page PNG only (the floor);
+                  `bare:fast` takes them with civicwatch's own screenshot call (Chromium's
+                  speed-optimised PNG encoder), the fastest floor
 (c) shot-scraper  `shot-scraper multi`, one process per worker, full-page PNG only
+
+Every tool runs the same Chromium: the one `civicwatch browser path` names, or `--chromium`.
 
 Reports pages/s, CPU seconds per page (the whole process tree) and peak PSS of the whole
 process tree (Chromium included), medians over the rounds, and each tool's ratio to (a).
@@ -178,11 +182,15 @@ def shot_scraper_browsers(work: Path, executable: str) -> Path:
 # -- (b) the bare loop -------------------------------------------------------------------
 
 
-async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: str, browsers: int = 1) -> None:
-    """The floor: full-page PNGs only, one reused page per worker, `browsers` Chromiums shared by the workers."""
+async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: str, browsers: int = 1,
+                    fast: bool = False) -> None:
+    """The floor: full-page PNGs only, one reused page per worker, `browsers` Chromiums shared by the workers;
+    ``fast`` takes them with civicwatch's own screenshot call (Chromium's speed-optimised PNG encoder)
+    instead of Playwright's ``page.screenshot``."""
     from playwright.async_api import async_playwright
 
     from agent.browser import launch_args
+    from flows.capture import full_page_png
 
     queue = list(enumerate(urls))
     async with async_playwright() as pw:
@@ -194,7 +202,8 @@ async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: st
             while queue:
                 n, url = queue.pop(0)
                 await page.goto(url, wait_until="load")
-                (out / f"{n}.png").write_bytes(await page.screenshot(full_page=True, type="png"))
+                png = (await full_page_png(page, 120_000)).png if fast else await page.screenshot(full_page=True, type="png")
+                (out / f"{n}.png").write_bytes(png)
             await page.close()
 
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
@@ -206,25 +215,27 @@ async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: st
 
 
 def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work: Path,
-                   variant: str = "") -> dict[str, float]:
+                   variant: str = "", executable: str | None = None) -> dict[str, float]:
     """One `check --all`. Steady state by default: the archive already holds a capture and the
     sessions are saved (the daemon's hourly work); variant "first" measures a fresh install."""
     first = variant == "first"
     if first or not (work / "civicwatch.toml").exists():
         shutil.rmtree(work, ignore_errors=True)
-        write_config(work, base, accounts, posts, concurrency, variant)
+        write_config(work, base, accounts, posts, concurrency, variant, executable=executable)
         if not first:  # warm up: sign in and store a first capture, unmeasured
             subprocess.run([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"],
                            capture_output=True, cwd=work, check=False)
     return measure([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"], cwd=work)
 
 
-def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1) -> dict[str, float]:
+def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1,
+             fast: bool = False) -> dict[str, float]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     (work / "urls.txt").write_text("\n".join(urls))
     return measure([str(VENV / "python"), __file__, "--bare", str(work / "urls.txt"), "--concurrency",
-                    str(concurrency), "--out", str(work), "--executable", executable, "--browsers", str(browsers)])
+                    str(concurrency), "--out", str(work), "--executable", executable, "--browsers", str(browsers)]
+                   + (["--fast"] if fast else []))
 
 
 def run_shot_scraper(urls: list[str], concurrency: int, work: Path, browsers: Path) -> dict[str, float]:
@@ -345,17 +356,20 @@ def main() -> None:
                              "civicwatch:compact (Playwright's PNG encoder instead of the fast one), "
                              "civicwatch:nowarc (no HAR/WARC recording), "
                              "civicwatch:open (no [browser] allowed_hosts, so no request interception), "
-                             "bare:browsers (the bare loop with one Chromium per worker)")
+                             "bare:browsers (the bare loop with one Chromium per worker), "
+                             "bare:fast (the bare loop taking its screenshots with civicwatch's fast encoder)")
+    parser.add_argument("--chromium", help="the Chromium every tool runs (default: the one civicwatch finds)")
     parser.add_argument("--storage", action="store_true", help="also measure storage growth")
     parser.add_argument("--search", default="", help="also measure search, e.g. 100000,1000000")
     parser.add_argument("--bare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--executable", help=argparse.SUPPRESS)
     parser.add_argument("--browsers", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         urls = args.bare.read_text().split()
-        asyncio.run(bare_loop(urls, args.concurrency, args.out, args.executable, args.browsers))
+        asyncio.run(bare_loop(urls, args.concurrency, args.out, args.executable, args.browsers, args.fast))
         return
 
     become_subreaper()
@@ -366,7 +380,8 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="civicwatch-bench-") as scratch:
             work = Path(scratch)
-            executable = chromium_path()
+            executable = args.chromium or chromium_path()
+            results["chromium"] = executable
             urls = [f"{base}/p/bench{i:03d}?all=1" for i in range(args.accounts)]
             tools = [t for t in args.tools.split(",") if t]
             browsers = shot_scraper_browsers(work, executable) if "shot-scraper" in tools else None
@@ -375,10 +390,10 @@ def main() -> None:
                 for tool in tools:
                     if tool.startswith("civicwatch"):  # "civicwatch" or "civicwatch:compact" (a lever off)
                         m = run_civicwatch(base, args.accounts, args.posts, args.concurrency,
-                                           work / tool.replace(":", "-"), tool.partition(":")[2])
+                                           work / tool.replace(":", "-"), tool.partition(":")[2], executable)
                     elif tool.startswith("bare"):  # "bare:browsers" = one Chromium per worker
                         m = run_bare(urls, args.concurrency, work / "bare", executable,
-                                     args.concurrency if tool == "bare:browsers" else 1)
+                                     args.concurrency if tool == "bare:browsers" else 1, fast=tool == "bare:fast")
                     else:
                         assert browsers is not None
                         m = run_shot_scraper(urls, args.concurrency, work / "shots", browsers)

@@ -19,15 +19,17 @@ def free_port() -> int:
 
 
 def write_config(work: Path, base: str, accounts: int, posts: int, concurrency: int, variant: str = "",
-                 schedule: str | None = None, web_port: int | None = None) -> Path:
+                 schedule: str | None = None, web_port: int | None = None, executable: str | None = None) -> Path:
     """A config for the bench accounts; ``variant`` turns one lever off: "compact", "nowarc" or
-    "open" (no [browser] allowed_hosts, so no request interception)."""
+    "open" (no [browser] allowed_hosts, so no request interception); ``executable`` is the
+    Chromium to run (else the one civicwatch finds)."""
     encoding = "compact" if variant == "compact" else "fast"
     allowed = "" if variant == "open" else 'allowed_hosts = ["127.0.0.1"]\n'
     secrets = work / "secrets"
     secrets.mkdir(parents=True, exist_ok=True)
     lines = [f'[agent]\ndata_dir = "{work / "var"}"\nconcurrency = {concurrency}\n',
-             f'[browser]\n{allowed}screenshot_encoding = "{encoding}"\n',
+             f'[browser]\n{allowed}screenshot_encoding = "{encoding}"\n'
+             + (f'executable_path = "{executable}"\n' if executable else ""),
              '[links]\nallow_private = ["127.0.0.0/8"]\n',
              f'[evidence]\nwarc = {"false" if variant == "nowarc" else "true"}\n']
     if web_port is not None:
