@@ -85,12 +85,15 @@ def bundled_headless_shell(bundled: str) -> list[Path]:
 def chromium_candidates(bundled: str | None, headless: bool) -> list[Path]:
     """Where to look, in order: Playwright's build, then the distribution's; headless, each
     place's headless shell before its full browser."""
-    places: list[list[Path]] = []
+    found: list[Path] = []
     if bundled:
-        places.append((bundled_headless_shell(bundled) if headless else []) + [Path(bundled)])
-    places.append([Path(p) for p in (SYSTEM_HEADLESS_SHELL if headless else ())] +
-                  [Path(p) for p in SYSTEM_CHROMIUM])
-    return [path for place in places for path in place]
+        if headless:
+            found += bundled_headless_shell(bundled)
+        found.append(Path(bundled))
+    if headless:
+        found += map(Path, SYSTEM_HEADLESS_SHELL)
+    found += map(Path, SYSTEM_CHROMIUM)
+    return found
 
 
 def find_chromium(configured: Path | None, bundled: str | None, headless: bool = True) -> Path:
