@@ -58,7 +58,7 @@ def summary(settings: Settings) -> list[str]:
         f"configuration: {settings.source or '(defaults and environment only)'}",
         f"data directory: {a.data_dir}",
         f"database: {Database(a.sqlalchemy_url()).describe()}",
-        f"browser: {b.executable_path or 'auto (civicwatch browser path names it)'}"
+        f"browser: {b.executable_path or 'found automatically (`civicwatch browser path` shows which)'}"
         f"{' (headless)' if b.headless else ''}",
         f"concurrency: {a.concurrency}; time zone: {a.timezone}",
         f"link checks: {link_route(settings)}",
