@@ -12,6 +12,7 @@ import ctypes
 import gc
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -128,6 +129,24 @@ def launch_args(extra: list[str], running_as_root: bool) -> list[str]:
     return args + [a for a in extra if a not in args]
 
 
+#: a line Chromium wrote to stderr, as Playwright's call log quotes it, without Chromium's own prefix
+_CHROMIUM_SAID = re.compile(r"\[err\]\s*(?:\[[^\]]*\]\s*)?(.+)")
+#: what Chromium says on every failed start, whatever the cause
+_NOISE = ("Failed to connect to the bus", "dbus", "Fontconfig", "zygote", "Broken pipe", "Exiting")
+
+
+def launch_failure(text: str, headless: bool) -> str:
+    """Why Chromium did not start, in one line: the first thing Chromium itself said that is
+    not noise, else Playwright's first line; pure."""
+    lines = text.strip().splitlines()
+    said = [m.group(1).strip() for line in lines if (m := _CHROMIUM_SAID.search(line))]
+    useful = [line for line in said if not any(noise in line for noise in _NOISE)]
+    reason = useful[0] if useful else (lines[0] if lines else "unknown error")
+    if not headless and ("X server" in text or "$DISPLAY" in text):
+        reason += " ([browser] headless = false needs a display; on a server, leave headless on)"
+    return reason
+
+
 def host_allowed(url: str, allowed: list[str]) -> bool:
     """May the browser fetch this URL? Empty allow-list = anything; data:/blob: always; pure."""
     if not allowed:
@@ -229,8 +248,8 @@ class BrowserHost:
                 executable_path=str(self.executable), headless=self.settings.headless, args=args
             )
         except PlaywrightError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
-            raise BrowserUnavailable(f"Chromium at {self.executable} failed to start: {first}") from exc
+            reason = launch_failure(str(exc), self.settings.headless)
+            raise BrowserUnavailable(f"Chromium at {self.executable} failed to start: {reason}") from exc
         browser.on("disconnected", self._on_disconnect)
         self.launches += 1
         log.info("launched Chromium %s from %s", browser.version, self.executable)

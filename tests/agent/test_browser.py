@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent import browser as browser_module
-from agent.browser import BrowserHost, find_chromium
+from agent.browser import BrowserHost, find_chromium, launch_failure
 from agent.errors import BrowserUnavailable
 from agent.settings import BrowserSettings, load_settings
 from tests.conftest import run_async
@@ -182,3 +182,49 @@ def test_the_host_launches_the_chromium_that_browser_path_names() -> None:
     found = run_async(lambda: browser_module.locate_chromium(SETTINGS))
     assert host.executable == found
     assert "HeadlessChrome" in agent
+
+
+#: what Playwright raised when Chromium 156 could not start headed without a display (trimmed)
+NO_DISPLAY = """BrowserType.launch: Target page, context or browser has been closed
+Browser logs:
+
+Looks like you launched a headed browser without having a XServer running.
+Call log:
+  - <launched> pid=21019
+  - [pid=21019][err] [21019:21019:1201/100025.343625:ERROR:ui/ozone/platform/x11/ozone_platform_x11.cc:257] Missing X server or $DISPLAY
+  - [pid=21019][err] [21019:21019:1201/100025.343685:ERROR:ui/aura/env.cc:253] The platform failed to initialize.  Exiting.
+  - [pid=21019][err] [21019:21035:1201/100025.346009:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Failed to connect to socket
+  - [pid=21019] <process did exit: exitCode=1, signal=null>
+"""
+
+
+def test_a_failed_start_is_explained_by_what_chromium_said_not_by_playwrights_first_line() -> None:
+    assert launch_failure(NO_DISPLAY, headless=False) == (
+        "Missing X server or $DISPLAY ([browser] headless = false needs a display; on a server, leave headless on)")
+    libs = ("BrowserType.launch: Target page, context or browser has been closed\nCall log:\n"
+            "  - [pid=7][err] /opt/chrome/chrome: error while loading shared libraries: libnss3.so: "
+            "cannot open shared object file: No such file or directory\n")
+    assert launch_failure(libs, headless=True).startswith("/opt/chrome/chrome: error while loading shared libraries: libnss3.so")
+    assert launch_failure("BrowserType.launch: spawn /x ENOENT\nCall log:\n  - <launching> /x\n", True) == (
+        "BrowserType.launch: spawn /x ENOENT")
+
+
+def test_a_headed_browser_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        find_chromium(None, None, headless=False)
+    except BrowserUnavailable:
+        pytest.skip("no full Chromium here (only a headless shell)")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    host = BrowserHost(BrowserSettings(headless=False), instances=1)
+
+    async def go() -> None:
+        async with host.context():
+            pass
+
+    try:
+        with pytest.raises(BrowserUnavailable, match=r"failed to start: Missing X server or \$DISPLAY .*leave headless on"):
+            run_async(go)
+    finally:
+        run_async(host.close)
+    assert host.last_error is not None and "Missing X server" in host.last_error
