@@ -133,6 +133,7 @@ def launch_args(extra: list[str], running_as_root: bool) -> list[str]:
 _CHROMIUM_SAID = re.compile(r"\[err\]\s*(?:\[[^\]]*\]\s*)?(.+)")
 #: what Chromium says on every failed start, whatever the cause
 _NOISE = ("Failed to connect to the bus", "dbus", "Fontconfig", "zygote", "Broken pipe", "Exiting")
+_EXITED = re.compile(r"process did exit: exitCode=(\w+), signal=(\w+)")
 
 
 def launch_failure(text: str, headless: bool) -> str:
@@ -141,7 +142,14 @@ def launch_failure(text: str, headless: bool) -> str:
     lines = text.strip().splitlines()
     said = [m.group(1).strip() for line in lines if (m := _CHROMIUM_SAID.search(line))]
     useful = [line for line in said if not any(noise in line for noise in _NOISE)]
-    reason = useful[0] if useful else (lines[0] if lines else "unknown error")
+    exited = _EXITED.search(text)
+    if useful:
+        reason = useful[0]
+    elif exited:
+        how = f"signal {exited[2]}" if exited[2] != "null" else f"code {exited[1]}"
+        reason = f"it exited ({how}) without saying why, before Playwright could connect (is it a Chromium?)"
+    else:
+        reason = lines[0] if lines else "unknown error"
     if not headless and ("X server" in text or "$DISPLAY" in text):
         reason += " ([browser] headless = false needs a display; on a server, leave headless on)"
     return reason

@@ -207,6 +207,24 @@ def test_a_failed_start_is_explained_by_what_chromium_said_not_by_playwrights_fi
     assert launch_failure(libs, headless=True).startswith("/opt/chrome/chrome: error while loading shared libraries: libnss3.so")
     assert launch_failure("BrowserType.launch: spawn /x ENOENT\nCall log:\n  - <launching> /x\n", True) == (
         "BrowserType.launch: spawn /x ENOENT")
+    silent = ("BrowserType.launch: Target page, context or browser has been closed\nCall log:\n"
+              "  - <launched> pid=9\n  - [pid=9] <process did exit: exitCode=0, signal=null>\n")
+    assert launch_failure(silent, True) == (
+        "it exited (code 0) without saying why, before Playwright could connect (is it a Chromium?)")
+
+
+def test_a_configured_program_that_is_not_chromium_is_named_as_such(tmp_path: Path) -> None:
+    host = BrowserHost(BrowserSettings(executable_path=_executable(tmp_path / "not-chromium")), instances=1)
+
+    async def go() -> None:
+        async with host.context():
+            pass
+
+    try:
+        with pytest.raises(BrowserUnavailable, match=r"not-chromium failed to start: it exited \(code 0\).*is it a Chromium"):
+            run_async(go)
+    finally:
+        run_async(host.close)
 
 
 def test_a_headed_browser_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
