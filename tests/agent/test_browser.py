@@ -213,18 +213,24 @@ def test_a_failed_start_is_explained_by_what_chromium_said_not_by_playwrights_fi
         "it exited (code 0) without saying why, before Playwright could connect (is it a Chromium?)")
 
 
-def test_a_configured_program_that_is_not_chromium_is_named_as_such(tmp_path: Path) -> None:
-    host = BrowserHost(BrowserSettings(executable_path=_executable(tmp_path / "not-chromium")), instances=1)
+def _refused_to_start(host: BrowserHost, match: str) -> None:
+    """Opening a context fails with a BrowserUnavailable matching ``match``; the host is closed after."""
 
     async def go() -> None:
         async with host.context():
             pass
 
     try:
-        with pytest.raises(BrowserUnavailable, match=r"not-chromium failed to start: it exited \(code 0\).*is it a Chromium"):
+        with pytest.raises(BrowserUnavailable, match=match):
             run_async(go)
     finally:
         run_async(host.close)
+
+
+def test_a_configured_program_that_is_not_chromium_is_named_as_such(tmp_path: Path) -> None:
+    host = BrowserHost(BrowserSettings(executable_path=_executable(tmp_path / "not-chromium")), instances=1)
+
+    _refused_to_start(host, r"not-chromium failed to start: it exited \(code 0\).*is it a Chromium")
 
 
 def test_a_headed_browser_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,13 +242,5 @@ def test_a_headed_browser_without_a_display_says_so(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     host = BrowserHost(BrowserSettings(headless=False), instances=1)
 
-    async def go() -> None:
-        async with host.context():
-            pass
-
-    try:
-        with pytest.raises(BrowserUnavailable, match=r"failed to start: Missing X server or \$DISPLAY .*leave headless on"):
-            run_async(go)
-    finally:
-        run_async(host.close)
+    _refused_to_start(host, r"failed to start: Missing X server or \$DISPLAY .*leave headless on")
     assert host.last_error is not None and "Missing X server" in host.last_error
