@@ -165,10 +165,15 @@ def host_allowed(url: str, allowed: list[str]) -> bool:
     return (parts.hostname or "") in allowed
 
 
+def chromium_for(settings: BrowserSettings, pw: Playwright) -> Path:
+    """The Chromium these settings launch, given Playwright's own build."""
+    return find_chromium(settings.executable_path, pw.chromium.executable_path, settings.headless)
+
+
 async def locate_chromium(settings: BrowserSettings) -> Path:
     """The Chromium civicwatch would launch with these settings (without launching it)."""
     async with async_playwright() as pw:
-        return find_chromium(settings.executable_path, pw.chromium.executable_path, settings.headless)
+        return chromium_for(settings, pw)
 
 
 async def _dismiss(dialog: Dialog) -> None:
@@ -248,8 +253,7 @@ class BrowserHost:
             return chromium.browser
 
     async def _launch(self, pw: Playwright) -> Browser:
-        bundled = pw.chromium.executable_path
-        self.executable = find_chromium(self.settings.executable_path, bundled, self.settings.headless)
+        self.executable = chromium_for(self.settings, pw)
         args = launch_args(self.settings.args, os.geteuid() == 0)
         try:
             browser = await pw.chromium.launch(
