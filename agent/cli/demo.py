@@ -68,8 +68,10 @@ def demo(app: AppContext, data_dir: Path, port: int | None, keep_serving: bool) 
         click.echo("")
         services = open_services(settings)
         try:
+            # The sandbox is started afresh, so every demo signs in anew; the login guard
+            # protects real accounts from lock-outs and is not asked here.
             reports: list[RunReport] = asyncio.run(
-                run_checks(services, settings.accounts, lambda r: click.echo(_line(r)))
+                run_checks(services, settings.accounts, lambda r: click.echo(_line(r)), force_login=True)
             )
             click.echo("")
             for line in _evidence_summary(services) + _findings_summary(services):

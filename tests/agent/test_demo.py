@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,18 @@ def test_demo_checks_four_accounts_and_leaves_the_data(tmp_path: Path) -> None:
     settings = load_settings(config)
     assert settings.agent.data_dir == data.resolve()
     assert (data / "civicwatch.db").exists() and any((data / "blobs").rglob("*"))
+
+
+def test_running_the_demo_again_signs_in_again_whatever_the_login_guard_allows(tmp_path: Path) -> None:
+    # Each demo starts a fresh sandbox, so every run signs in anew; with one attempt an hour
+    # allowed, the second run would be refused by the guard that protects real accounts.
+    data = tmp_path / "var"
+    env = {**os.environ, "CIVICWATCH_AGENT__LOGIN_ATTEMPTS_PER_HOUR": "1"}
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-m", "agent", "demo", "--data-dir", str(data), "--port", "0"],
+            capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert proc.stdout.count(" ok ") == 4
+        assert "could not be signed in" not in proc.stdout
