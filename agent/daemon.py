@@ -227,6 +227,8 @@ class Daemon:
                 report = await self.runner.check(account)
             self.metrics.runs.labels(account.id, report.status).inc()
             self.metrics.duration.labels(account.id).observe(time.monotonic() - started)
+            for phase, seconds in report.phases.items():
+                self.metrics.phases.labels(phase).observe(seconds)
             for finding in report.findings:
                 if finding["change"] != "seen":
                     self.metrics.findings.labels(finding["kind"]).inc()

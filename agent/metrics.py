@@ -59,6 +59,9 @@ class Metrics:
                             registry=self.registry)
         self.duration = Histogram("civicwatch_run_duration_seconds", "Capture run duration", ["account"],
                                   buckets=(1, 2, 5, 10, 20, 30, 60, 120, 300, 600), registry=self.registry)
+        self.phases = Histogram("civicwatch_run_phase_seconds", "Time per phase of a successful capture run",
+                                ["phase"], buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+                                registry=self.registry)
         self.findings = Counter("civicwatch_findings_new", "Findings opened or reopened", ["kind"],
                                 registry=self.registry)
         self.alerts = Counter("civicwatch_alerts", "Alert deliveries by outcome", ["result"], registry=self.registry)

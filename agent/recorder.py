@@ -69,6 +69,8 @@ class RunReport:
     #: what the capture could not do whole (a feed that stopped growing, a page left out, a
     #: screenshot cut short); the run still succeeded
     warnings: list[str] = field(default_factory=list)
+    #: wall seconds per phase of the run (agent.timings.PHASES), set once the run is stored
+    phases: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class RunReport:
             "findings": self.findings,
             "links": self.links,
             "warnings": self.warnings,
+            "phases": self.phases,
         }
 
 

@@ -11,6 +11,7 @@ import logging
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from agent.recorder import Captured, Recorder, RunReport, account_policy
 from agent.redact import redact
 from agent.services import Services
 from agent.settings import Account
+from agent.timings import PhaseClock, describe
 from flows import registry
 from flows.boundary import step, translate
 from agent.evidence.tsa import stamp_pending
@@ -121,12 +123,14 @@ class Runner:
             return RunReport(run_id="", account=account.id, status="failed", error=message, error_code=exc.code)
         ctx = logging.LoggerAdapter(log, {"run_id": run.id, "account": account.id})
         ctx.info("capture started: %s", account.url)
+        started, clock = time.monotonic(), PhaseClock()
         limit = self.settings.agent.run_timeout
         try:
             async with asyncio.timeout(limit.total_seconds()):
                 await asyncio.to_thread(self.services.ensure_space)
-                captured = await self._capture(account, run.id, force_login)
+                captured = await self._capture(account, run.id, force_login, clock)
                 if self.settings.links.enabled:
+                    clock.begin("links")
                     captured.links = await self._check_links(account, captured)
         except TimeoutError:
             return await self._failed(run, account, CaptureTimeout(f"the run exceeded its limit of {limit}"), ctx)
@@ -142,13 +146,16 @@ class Runner:
         finally:
             self.browser.count_run()
         try:
+            clock.begin("recording")
             report = await asyncio.to_thread(self.recorder.success, run, account, captured)
+            clock.stop()
         except StorageError as exc:
             return await self._unstored(run, account, exc, ctx)
         except Exception as exc:  # noqa: BLE001 - as above; the run's transaction was rolled back
             return await self._failed(run, account, self._bug(exc, account, ctx), ctx)
-        ctx.info("capture ok: %d posts (%d new), %d findings", report.posts_seen, report.posts_new,
-                 len(report.findings))
+        report.phases = clock.seconds()
+        ctx.info("capture ok: %d posts (%d new), %d findings %s", report.posts_seen, report.posts_new,
+                 len(report.findings), describe(time.monotonic() - started, report.phases))
         for warning in report.warnings:
             ctx.warning("capture warning: %s", redact(warning))
         return report
@@ -172,11 +179,12 @@ class Runner:
 
     # -- browser side ------------------------------------------------------------------
 
-    async def _capture(self, account: Account, run_id: str, force_login: bool) -> Captured:
+    async def _capture(self, account: Account, run_id: str, force_login: bool, clock: PhaseClock) -> Captured:
         work = work_dir(self.settings.agent.data_dir, run_id)
         try:
-            captured = await self._browse(account, run_id, force_login, work)
+            captured = await self._browse(account, run_id, force_login, work, clock)
             if self.settings.evidence.warc:
+                clock.begin("WARC")
                 captured.warc = await asyncio.to_thread(self._warc, work, run_id, account, captured)
             return captured
         finally:
@@ -197,10 +205,12 @@ class Runner:
         data = har_to_warc([work / "owner.har", work / "visitor.har"], f"{run_id}.warc.gz", info)
         return Artifact("warc", "application/warc", data, account.url)
 
-    async def _browse(self, account: Account, run_id: str, force_login: bool, work: Path) -> Captured:
+    async def _browse(self, account: Account, run_id: str, force_login: bool, work: Path,
+                      clock: PhaseClock) -> Captured:
         adapter: Platform = registry.get(account.platform)(account, self.limits)
         sessions = self.services.sessions
         har = (lambda name: work / name) if self.settings.evidence.warc else (lambda name: None)
+        clock.begin("sign-in")
         async with self.browser.context(storage_state=sessions.load(account.id), har=har("owner.har")) as owner:
             async with step("opening a page"):
                 page = await owner.new_page()
@@ -209,6 +219,7 @@ class Runner:
             except LoginFailed:
                 sessions.forget(account.id)
                 raise
+            clock.begin("owner view")  # until the context has closed: its HAR is written then
             result = await adapter.snapshot(page)
             if outcome is not LoginOutcome.NOT_NEEDED:
                 async with step("reading the session to save"):
@@ -216,6 +227,7 @@ class Runner:
                 sessions.save(account.id, state)  # refreshed cookies
         visitor, visitor_error = None, None
         if getattr(adapter, "has_visitor_view", True):
+            clock.begin("visitor view")
             visitor, visitor_error = await self._visitor_view(adapter, har("visitor.har"))
         return Captured(result, outcome, visitor, visitor_error)
 

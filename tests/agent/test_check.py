@@ -53,6 +53,18 @@ def test_check_json_prints_one_object_per_run(config_file: Path) -> None:
     assert all(len(a["sha256"]) == 64 and a["bytes"] > 0 for c in parks["captures"] for a in c["artifacts"])
 
 
+def test_a_run_says_how_long_each_phase_took_in_json_and_in_the_log(config_file: Path) -> None:
+    result = check(config_file, "parks", "--json")
+    assert result.exit_code == 0, result.stderr
+    phases = jsonl(result)["parks"]["phases"]
+    assert list(phases) == ["sign-in", "owner view", "visitor view", "WARC", "links", "recording"]
+    assert all(seconds > 0 for seconds in phases.values())
+    line = next(line for line in result.stderr.splitlines() if "capture ok:" in line)
+    total = float(line.split(" in ")[1].split(" s ")[0])
+    assert sum(phases.values()) <= total + 0.1
+    assert f"owner view {phases['owner view']:.1f} s" in line
+
+
 def test_wrong_password_fails_that_run_clearly_and_the_others_still_run(config_file: Path, site: Site) -> None:
     site.admin.patch_account("parks", password="rotated-by-it")
     result = check(config_file, "--all", "--json")

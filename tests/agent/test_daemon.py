@@ -111,6 +111,9 @@ def test_the_daemon_runs_never_run_accounts_at_once_and_reports_health_and_metri
     assert 'civicwatch_runs_total{account="parks",status="ok"} 1.0' in metrics
     assert 'civicwatch_findings_open{kind="unauthorized_author"} 1.0' in metrics
     assert "civicwatch_run_duration_seconds_bucket" in metrics
+    ok_runs = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                  if line.startswith("civicwatch_runs_total{") and 'status="ok"' in line)
+    assert f'civicwatch_run_phase_seconds_count{{phase="owner view"}} {ok_runs}' in metrics
     data_dir = load_settings(config_file).agent.data_dir
     assert f'civicwatch_storage_free_bytes{{path="{data_dir}"}}' in metrics
     assert health["storage"] == {"low_space": None}
