@@ -18,7 +18,10 @@ In one invocation, in alternation, on the same sandbox pages (served by a separa
 Every tool runs the same Chromium: the one `civicwatch browser path` names, or `--chromium`.
 
 Reports pages/s, CPU seconds per page (the whole process tree) and peak PSS of the whole
-process tree (Chromium included), medians over the rounds, and each tool's ratio to (a).
+process tree (Chromium included), medians over the rounds, and each tool's ratio to (a);
+where the CPU went by kind of process (Python, Playwright's driver, Chromium's browser,
+renderer, GPU and network processes); and for civicwatch, where each run's wall time went
+by phase (its `check --json` phases).
 Also: the bytes a first capture, an unchanged recapture and a recapture after one edited
 post add to the archive; and full-text search latency at 100k and 1M posts (`--search`).
 Writes bench/results/capture-<time>.json. Run on demand, never in CI.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import statistics
@@ -45,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, write_config, write_results  # noqa: E402
-from bench.soak import memory_kb, parents, tree  # noqa: E402
+from bench.soak import cpu_seconds, memory_kb, parents, tree  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
 BENCH_VENV = ROOT / "bench" / ".venv" / "bin"
@@ -88,8 +92,10 @@ def reap_orphans(deadline_s: float = 30) -> None:
                 continue
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, float]:
-    """Run a command; wall seconds, CPU seconds of its whole tree, peak PSS (MB) of the tree.
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+            keep_stdout: bool = False) -> dict[str, float]:
+    """Run a command; wall seconds, CPU seconds of its whole tree, peak PSS (MB) of the tree, and
+    the tree's CPU seconds by kind of process (sampled, so a process living under 100 ms is missed).
 
     The tree includes processes that were orphaned on the way (this process is a subreaper):
     without that, Chromium's renderers and GPU process escape the count (measured: the tree
@@ -100,12 +106,17 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0
+    last_cpu: dict[int, tuple[str, float]] = {}
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, sum(memory_kb(p, "Pss") for p in measured_tree()))
+            pids = measured_tree()
+            peak = max(peak, sum(memory_kb(p, "Pss") for p in pids))
+            for pid in pids:
+                if (seen := cpu_seconds(pid)) is not None:
+                    last_cpu[pid] = seen
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -119,7 +130,24 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.decode()[-3000:]}")
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "stdout": out.decode()[-2000:]}  # type: ignore[dict-item]
+    by_kind: dict[str, float] = {}
+    for kind, seconds in last_cpu.values():
+        by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 2)
+    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "cpu_by_process": by_kind,  # type: ignore[dict-item]
+            "stdout": out.decode() if keep_stdout else out.decode()[-2000:]}
+
+
+def cpu_by_process(rounds: list[dict[str, Any]], pages: int) -> dict[str, float]:
+    """Median CPU seconds per page of each kind of process over the rounds, largest first; pure."""
+    kinds = {k for m in rounds for k in m["cpu_by_process"]}
+    per_page = {k: statistics.median(m["cpu_by_process"].get(k, 0.0) for m in rounds) / pages for k in kinds}
+    return {k: round(v, 3) for k, v in sorted(per_page.items(), key=lambda kv: -kv[1])}
+
+
+def median_phases(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    """Median over the rounds of civicwatch's mean seconds per account in each phase; pure."""
+    phases = list(dict.fromkeys(k for m in rounds for k in m["phases"]))
+    return {k: round(statistics.median(m["phases"].get(k, 0.0) for m in rounds), 3) for k in phases}
 
 
 # -- the workload ------------------------------------------------------------------------
@@ -225,7 +253,20 @@ def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work:
         if not first:  # warm up: sign in and store a first capture, unmeasured
             subprocess.run([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"],
                            capture_output=True, cwd=work, check=False)
-    return measure([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all"], cwd=work)
+    m = measure([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all", "--json"],
+                cwd=work, keep_stdout=True)
+    m["phases"] = phase_seconds(m.pop("stdout"))  # type: ignore[arg-type]
+    return m
+
+
+def phase_seconds(jsonl: str) -> dict[str, float]:
+    """Mean wall seconds per account of each phase of civicwatch's runs (`check --json`); pure."""
+    runs = [json.loads(line) for line in jsonl.splitlines() if line.startswith("{")]
+    totals: dict[str, float] = {}
+    for run in runs:
+        for phase, seconds in run.get("phases", {}).items():
+            totals[phase] = totals.get(phase, 0.0) + seconds
+    return {phase: round(total / len(runs), 3) for phase, total in totals.items()}
 
 
 def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1,
@@ -408,6 +449,8 @@ def main() -> None:
                 summary[tool] = {"pages_per_s": round(args.accounts / seconds, 3),
                                  "cpu_s_per_page": round(statistics.median(m["cpu_s"] for m in ms) / args.accounts, 3),
                                  "peak_pss_mb": round(statistics.median(m["peak_pss_mb"] for m in ms)),
+                                 "cpu_s_per_page_by_process": cpu_by_process(ms, args.accounts),
+                                 **({"phase_s_per_account": median_phases(ms)} if "phases" in ms[0] else {}),
                                  "rounds": ms}
             if "civicwatch" in summary:
                 ref = summary["civicwatch"]
@@ -417,6 +460,11 @@ def main() -> None:
             for tool, s in summary.items():
                 print(f"median {tool:<13} {s['pages_per_s']:5.2f} pages/s  {s['cpu_s_per_page']:5.2f} cpu-s/page  "
                       f"peak PSS {s['peak_pss_mb']:5d} MB")
+                print(" " * 21 + "cpu-s/page by process: "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in s["cpu_s_per_page_by_process"].items()))
+                if "phase_s_per_account" in s:
+                    print(" " * 21 + "wall s/account by phase: "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in s["phase_s_per_account"].items()))
             results["capture"] = summary
             if args.storage:
                 results["storage"] = storage_growth(base, min(args.accounts, 10), args.posts, work / "storage")

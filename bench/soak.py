@@ -68,6 +68,40 @@ def memory_kb(pid: int, field: str) -> int:
     return 0
 
 
+#: Chromium's process types, by their --type (and the network service's sub-type)
+_CHROMIUM_TYPES = {"renderer": "renderer", "gpu-process": "GPU", "zygote": "zygote", "utility": "utility"}
+
+
+def process_kind(argv: list[str]) -> str:
+    """What a process of a benchmark's tree is, from its command line; pure."""
+    if not argv:
+        return "other"
+    flags = {a.partition("=")[0]: a.partition("=")[2] for a in argv[1:] if a.startswith("--")}
+    program = Path(argv[0]).name
+    if "chrom" in program or "headless_shell" in program:
+        if flags.get("--utility-sub-type") == "network.mojom.NetworkService":
+            return "network"
+        return _CHROMIUM_TYPES.get(flags.get("--type", ""), "browser" if "--type" not in flags else "other")
+    if program == "node":
+        return "driver"
+    if program.startswith("python") or program in ("civicwatch", "shot-scraper"):
+        return "python"
+    return "other"
+
+
+def cpu_seconds(pid: int) -> tuple[str, float] | None:
+    """(kind, CPU seconds so far) of a live process; None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except (OSError, IndexError):
+        return None
+    argv = [a for a in argv if a]
+    if len(argv) == 1:  # Chromium's helpers rewrite their command line as one string
+        argv = argv[0].split(" ")
+    return process_kind(argv), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sample(pid: int) -> dict[str, float]:
     pids = tree(pid)
     chromium = [p for p in pids if b"chrom" in _cmd(p)]
