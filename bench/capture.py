@@ -116,7 +116,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
             peak = max(peak, sum(memory_kb(p, "Pss") for p in pids))
             for pid in pids:
                 if (seen := cpu_seconds(pid)) is not None:
-                    last_cpu[pid] = seen
+                    # an exiting process has no command line left: it keeps the kind it had
+                    kind = last_cpu[pid][0] if seen[0] == "other" and pid in last_cpu else seen[0]
+                    last_cpu[pid] = (kind, seen[1])
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
