@@ -116,9 +116,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
             peak = max(peak, sum(memory_kb(p, "Pss") for p in pids))
             for pid in pids:
                 if (seen := cpu_seconds(pid)) is not None:
-                    # an exiting process has no command line left: it keeps the kind it had
-                    kind = last_cpu[pid][0] if seen[0] == "other" and pid in last_cpu else seen[0]
-                    last_cpu[pid] = (kind, seen[1])
+                    kind, used = seen  # an exiting process (no command line left) keeps the kind it had
+                    last_cpu[pid] = (kind or last_cpu.get(pid, ("other", 0.0))[0], used)
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

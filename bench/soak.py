@@ -89,17 +89,21 @@ def process_kind(argv: list[str]) -> str:
     return "other"
 
 
-def cpu_seconds(pid: int) -> tuple[str, float] | None:
-    """(kind, CPU seconds so far) of a live process; None once it is gone."""
+def cpu_seconds(pid: int) -> tuple[str | None, float] | None:
+    """(kind, CPU seconds so far) of a process; kind None when its command line is gone (it is
+    exiting); None once it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except (OSError, IndexError):
         return None
     argv = [a for a in argv if a]
+    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    if not argv:
+        return None, cpu
     if len(argv) == 1:  # Chromium's helpers rewrite their command line as one string
         argv = argv[0].split(" ")
-    return process_kind(argv), (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return process_kind(argv), cpu
 
 
 def sample(pid: int) -> dict[str, float]:
