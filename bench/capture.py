@@ -93,7 +93,7 @@ def reap_orphans(deadline_s: float = 30) -> None:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
-            keep_stdout: bool = False) -> dict[str, float]:
+            keep_stdout: bool = False) -> dict[str, Any]:
     """Run a command; wall seconds, CPU seconds of its whole tree, peak PSS (MB) of the tree, and
     the tree's CPU seconds by kind of process (sampled, so a process living under 100 ms is missed).
 
@@ -134,7 +134,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     by_kind: dict[str, float] = {}
     for kind, seconds in last_cpu.values():
         by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 2)
-    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "cpu_by_process": by_kind,  # type: ignore[dict-item]
+    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "cpu_by_process": by_kind,
             "stdout": out.decode() if keep_stdout else out.decode()[-2000:]}
 
 
@@ -244,7 +244,7 @@ async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: st
 
 
 def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work: Path,
-                   variant: str = "", executable: str | None = None) -> dict[str, float]:
+                   variant: str = "", executable: str | None = None) -> dict[str, Any]:
     """One `check --all`. Steady state by default: the archive already holds a capture and the
     sessions are saved (the daemon's hourly work); variant "first" measures a fresh install."""
     first = variant == "first"
@@ -256,7 +256,7 @@ def run_civicwatch(base: str, accounts: int, posts: int, concurrency: int, work:
                            capture_output=True, cwd=work, check=False)
     m = measure([str(VENV / "civicwatch"), "--config", str(work / "civicwatch.toml"), "check", "--all", "--json"],
                 cwd=work, keep_stdout=True)
-    m["phases"] = phase_seconds(m.pop("stdout"))  # type: ignore[arg-type]
+    m["phases"] = phase_seconds(m.pop("stdout"))
     return m
 
 
@@ -271,7 +271,7 @@ def phase_seconds(jsonl: str) -> dict[str, float]:
 
 
 def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1,
-             fast: bool = False) -> dict[str, float]:
+             fast: bool = False) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     (work / "urls.txt").write_text("\n".join(urls))
@@ -280,7 +280,7 @@ def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, bro
                    + (["--fast"] if fast else []))
 
 
-def run_shot_scraper(urls: list[str], concurrency: int, work: Path, browsers: Path) -> dict[str, float]:
+def run_shot_scraper(urls: list[str], concurrency: int, work: Path, browsers: Path) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     parts = [urls[i::concurrency] for i in range(concurrency)]
@@ -427,7 +427,7 @@ def main() -> None:
             urls = [f"{base}/p/bench{i:03d}?all=1" for i in range(args.accounts)]
             tools = [t for t in args.tools.split(",") if t]
             browsers = shot_scraper_browsers(work, executable) if "shot-scraper" in tools else None
-            runs: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
+            runs: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
             for round_no in range(args.rounds):
                 for tool in tools:
                     if tool.startswith("civicwatch"):  # "civicwatch" or "civicwatch:compact" (a lever off)

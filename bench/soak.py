@@ -78,6 +78,8 @@ def process_kind(argv: list[str]) -> str:
         return "other"
     flags = {a.partition("=")[0]: a.partition("=")[2] for a in argv[1:] if a.startswith("--")}
     program = Path(argv[0]).name
+    if "crashpad" in program:
+        return "other"
     if "chrom" in program or "headless_shell" in program:
         if flags.get("--utility-sub-type") == "network.mojom.NetworkService":
             return "network"
