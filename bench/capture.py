@@ -12,7 +12,8 @@ In one invocation, in alternation, on the same sandbox pages (served by a separa
                   signing, DB, detection, link checks; `civicwatch:first` = a fresh install
 (b) bare          one Chromium, one reused page per worker, full-page PNG only (the floor);
                   `bare:fast` takes them with civicwatch's own screenshot call (Chromium's
-                  speed-optimised PNG encoder), the fastest floor
+                  speed-optimised PNG encoder), the fastest floor; `bare:jpeg` the same
+                  call asking for JPEG at quality 90 (lossy: what a lossy format could buy)
 (c) shot-scraper  `shot-scraper multi`, one process per worker, full-page PNG only
 
 Every tool runs the same Chromium: the one `civicwatch browser path` names, or `--chromium`.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -212,14 +214,24 @@ def shot_scraper_browsers(work: Path, executable: str) -> Path:
 
 
 async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: str, browsers: int = 1,
-                    fast: bool = False) -> None:
-    """The floor: full-page PNGs only, one reused page per worker, `browsers` Chromiums shared by the workers;
-    ``fast`` takes them with civicwatch's own screenshot call (Chromium's speed-optimised PNG encoder)
-    instead of Playwright's ``page.screenshot``."""
-    from playwright.async_api import async_playwright
+                    shot: str = "playwright") -> None:
+    """The floor: full-page screenshots only, one reused page per worker, `browsers` Chromiums shared by the
+    workers; ``shot`` "playwright" takes PNGs with Playwright's ``page.screenshot``, "fast" with
+    civicwatch's own call (Chromium's speed-optimised PNG encoder), "jpeg" with that call in JPEG."""
+    from playwright.async_api import Page, async_playwright
 
     from agent.browser import launch_args
     from flows.capture import full_page_png
+
+    async def jpeg(page: Page) -> bytes:
+        session = await page.context.new_cdp_session(page)
+        metrics = await session.send("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        result = await session.send("Page.captureScreenshot", {
+            "format": "jpeg", "quality": 90, "optimizeForSpeed": True, "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        await session.detach()
+        return base64.b64decode(result["data"])
 
     queue = list(enumerate(urls))
     async with async_playwright() as pw:
@@ -231,8 +243,13 @@ async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: st
             while queue:
                 n, url = queue.pop(0)
                 await page.goto(url, wait_until="load")
-                png = (await full_page_png(page, 120_000)).png if fast else await page.screenshot(full_page=True, type="png")
-                (out / f"{n}.png").write_bytes(png)
+                if shot == "fast":
+                    image = (await full_page_png(page, 120_000)).png
+                elif shot == "jpeg":
+                    image = await jpeg(page)
+                else:
+                    image = await page.screenshot(full_page=True, type="png")
+                (out / f"{n}.{'jpg' if shot == 'jpeg' else 'png'}").write_bytes(image)
             await page.close()
 
         await asyncio.gather(*(worker(i) for i in range(concurrency)))
@@ -271,13 +288,13 @@ def phase_seconds(jsonl: str) -> dict[str, float]:
 
 
 def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1,
-             fast: bool = False) -> dict[str, Any]:
+             shot: str = "playwright") -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     (work / "urls.txt").write_text("\n".join(urls))
     return measure([str(VENV / "python"), __file__, "--bare", str(work / "urls.txt"), "--concurrency",
                     str(concurrency), "--out", str(work), "--executable", executable, "--browsers", str(browsers)]
-                   + (["--fast"] if fast else []))
+                   + ["--shot", shot])
 
 
 def run_shot_scraper(urls: list[str], concurrency: int, work: Path, browsers: Path) -> dict[str, Any]:
@@ -399,7 +416,8 @@ def main() -> None:
                              "civicwatch:nowarc (no HAR/WARC recording), "
                              "civicwatch:open (no [browser] allowed_hosts, so no request interception), "
                              "bare:browsers (the bare loop with one Chromium per worker), "
-                             "bare:fast (the bare loop taking its screenshots with civicwatch's fast encoder)")
+                             "bare:fast (the bare loop taking its screenshots with civicwatch's fast encoder), "
+                             "bare:jpeg (the same call in JPEG, quality 90: lossy)")
     parser.add_argument("--chromium", help="the Chromium every tool runs (default: the one civicwatch finds)")
     parser.add_argument("--storage", action="store_true", help="also measure storage growth")
     parser.add_argument("--search", default="", help="also measure search, e.g. 100000,1000000")
@@ -407,11 +425,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--executable", help=argparse.SUPPRESS)
     parser.add_argument("--browsers", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--fast", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--shot", default="playwright", choices=["playwright", "fast", "jpeg"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare:
         urls = args.bare.read_text().split()
-        asyncio.run(bare_loop(urls, args.concurrency, args.out, args.executable, args.browsers, args.fast))
+        asyncio.run(bare_loop(urls, args.concurrency, args.out, args.executable, args.browsers, args.shot))
         return
 
     become_subreaper()
@@ -435,7 +453,8 @@ def main() -> None:
                                            work / tool.replace(":", "-"), tool.partition(":")[2], executable)
                     elif tool.startswith("bare"):  # "bare:browsers" = one Chromium per worker
                         m = run_bare(urls, args.concurrency, work / "bare", executable,
-                                     args.concurrency if tool == "bare:browsers" else 1, fast=tool == "bare:fast")
+                                     args.concurrency if tool == "bare:browsers" else 1,
+                                     shot={"bare:fast": "fast", "bare:jpeg": "jpeg"}.get(tool, "playwright"))
                     else:
                         assert browsers is not None
                         m = run_shot_scraper(urls, args.concurrency, work / "shots", browsers)
