@@ -45,7 +45,7 @@ import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -213,8 +213,12 @@ def shot_scraper_browsers(work: Path, executable: str) -> Path:
 # -- (b) the bare loop -------------------------------------------------------------------
 
 
+#: how the bare loop takes its screenshots (see bare_loop)
+Shot = Literal["playwright", "fast", "jpeg"]
+
+
 async def bare_loop(urls: list[str], concurrency: int, out: Path, executable: str, browsers: int = 1,
-                    shot: str = "playwright") -> None:
+                    shot: Shot = "playwright") -> None:
     """The floor: full-page screenshots only, one reused page per worker, `browsers` Chromiums shared by the
     workers; ``shot`` "playwright" takes PNGs with Playwright's ``page.screenshot``, "fast" with
     civicwatch's own call (Chromium's speed-optimised PNG encoder), "jpeg" with that call in JPEG."""
@@ -288,7 +292,7 @@ def phase_seconds(jsonl: str) -> dict[str, float]:
 
 
 def run_bare(urls: list[str], concurrency: int, work: Path, executable: str, browsers: int = 1,
-             shot: str = "playwright") -> dict[str, Any]:
+             shot: Shot = "playwright") -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     (work / "urls.txt").write_text("\n".join(urls))
@@ -452,9 +456,9 @@ def main() -> None:
                         m = run_civicwatch(base, args.accounts, args.posts, args.concurrency,
                                            work / tool.replace(":", "-"), tool.partition(":")[2], executable)
                     elif tool.startswith("bare"):  # "bare:browsers" = one Chromium per worker
+                        shot: Shot = "fast" if tool == "bare:fast" else "jpeg" if tool == "bare:jpeg" else "playwright"
                         m = run_bare(urls, args.concurrency, work / "bare", executable,
-                                     args.concurrency if tool == "bare:browsers" else 1,
-                                     shot={"bare:fast": "fast", "bare:jpeg": "jpeg"}.get(tool, "playwright"))
+                                     args.concurrency if tool == "bare:browsers" else 1, shot=shot)
                     else:
                         assert browsers is not None
                         m = run_shot_scraper(urls, args.concurrency, work / "shots", browsers)
