@@ -135,8 +135,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     by_kind: dict[str, float] = {}
     for kind, seconds in last_cpu.values():
-        by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 2)
-    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024, "cpu_by_process": by_kind,
+        by_kind[kind] = by_kind.get(kind, 0.0) + seconds
+    return {"seconds": wall, "cpu_s": cpu, "peak_pss_mb": peak / 1024,
+            "cpu_by_process": {kind: round(seconds, 2) for kind, seconds in by_kind.items()},
             "stdout": out.decode() if keep_stdout else out.decode()[-2000:]}
 
 
